@@ -1,0 +1,21 @@
+// Whole-file helpers for small files (tokens, config, fixtures).
+#ifndef TW_BASE_FILE_H_
+#define TW_BASE_FILE_H_
+
+#include <string>
+
+#include "base/result.h"
+
+namespace tw {
+
+// Reads a whole file; "-" reads standard input.  Fails with IoError naming
+// the path, or TooLarge past `max_bytes`.
+Result<std::string> ReadFile(const std::string& path, size_t max_bytes = 64u << 20);
+
+// Writes via a temporary file + fsync + rename, with the given mode, so a
+// crash leaves either the old or the new content.
+Status WriteFileAtomic(const std::string& path, const std::string& content, int mode = 0644);
+
+}  // namespace tw
+
+#endif  // TW_BASE_FILE_H_

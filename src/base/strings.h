@@ -1,0 +1,22 @@
+// Small string helpers used everywhere.  Pure functions, no allocation
+// beyond the returned values.
+#ifndef TW_BASE_STRINGS_H_
+#define TW_BASE_STRINGS_H_
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tw {
+
+std::vector<std::string_view> Split(std::string_view s, char sep);
+std::string_view TrimSpace(std::string_view s);  // ASCII space, \t, \r, \n
+std::string ToLower(std::string_view s);
+bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+std::string Join(const std::vector<std::string>& parts, std::string_view sep);
+// Quotes `s` for an error message: 'abc' (control characters escaped).
+std::string Quote(std::string_view s);
+
+}  // namespace tw
+
+#endif  // TW_BASE_STRINGS_H_
