@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# The seed scenario (../shared/seed/module-8-threatfeed.md), as far as threatwall
+# implements it today: start the daemon, apply the seed's manifests with the
+# threatwall CLI, and show them.  Every command is printed with its real output.
+#
+#   examples/demo.sh          leave the daemon running afterwards
+#   examples/demo.sh --once   stop it at the end; exit 0 only if every step behaved
+#
+# Only loopback is used; the host's network configuration is not touched.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BIN=$ROOT/build/bin
+MANIFESTS=$ROOT/examples/manifests
+ONCE=0
+for a in "$@"; do case $a in --once) ONCE=1 ;; *) echo "usage: $0 [--once]" >&2; exit 2 ;; esac; done
+
+DATA=${THREATWALL_DEMO_DIR:-/tmp/threatwall-demo}
+PORT=${THREATWALL_DEMO_PORT:-7780}
+mkdir -p "$DATA"
+if [ -f "$DATA/daemon.pid" ] && kill -0 "$(cat "$DATA/daemon.pid")" 2>/dev/null; then
+  echo "stopping the previous demo daemon (pid $(cat "$DATA/daemon.pid"))"
+  kill "$(cat "$DATA/daemon.pid")"; sleep 1
+fi
+rm -rf "${DATA:?}"/*
+rm -f "$DATA/address"
+
+"$BIN/threatwalld" --data-dir "$DATA" --listen "127.0.0.1:$PORT" >"$DATA/daemon.log" 2>&1 &
+PID=$!
+echo "$PID" >"$DATA/daemon.pid"
+stop() { kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null; rm -f "$DATA/daemon.pid"; }
+if [ $ONCE = 1 ]; then trap 'stop; rm -rf "$DATA"' EXIT; else trap '[ $? = 0 ] || stop' EXIT; fi
+
+for _ in $(seq 100); do [ -s "$DATA/address" ] && break; sleep 0.1; done
+[ -s "$DATA/address" ] || { echo "threatwalld did not start:"; cat "$DATA/daemon.log"; exit 1; }
+export THREATWALL_SERVER; THREATWALL_SERVER=$(cat "$DATA/address")
+export THREATWALL_TOKEN; THREATWALL_TOKEN=$(cat "$DATA/admin.token")
+export PATH="$BIN:$PATH"
+
+FAILED=0
+# step CMD...: print the command and its output; remember failures.
+step() {
+  printf '\n\033[1m$ %s\033[0m\n' "$*"
+  if ! "$@"; then echo "!! step failed: $*"; FAILED=1; fi
+}
+# expect_fail CMD...: a step that must be refused.
+expect_fail() {
+  printf '\n\033[1m$ %s\033[0m   (must be refused)\n' "$*"
+  if "$@"; then echo "!! step should have failed: $*"; FAILED=1; fi
+}
+
+echo "threatwalld is up at $THREATWALL_SERVER (data in $DATA)"
+cd "$MANIFESTS"
+step threatwall version
+step threatwall validate -f 40-snort-ip-block-list.yaml -f 41-tf-gnp.yaml -f 42-tf-ubuntu.yaml
+step threatwall create -f 40-snort-ip-block-list.yaml
+step threatwall get globalthreatfeeds
+step threatwall create -f 42-tf-ubuntu.yaml
+step threatwall get pods
+step threatwall create -f 01-security-tier.yaml
+step threatwall create -f 41-tf-gnp.yaml
+step threatwall get gnp -o wide
+step threatwall create -f 00-namespaces.yaml -f 31-east-west-traffic.yaml
+step threatwall get networkpolicies.projectcalico.org -A
+step threatwall get netpol -n dev
+step threatwall get gtf snort-ip-block-list -o yaml
+step threatwall apply -f 41-tf-gnp.yaml
+expect_fail threatwall create -f 41-tf-gnp.yaml
+step threatwall selector test "threatfeed == 'snort'" threatfeed=snort
+
+if [ $ONCE = 1 ]; then
+  [ $FAILED = 0 ] && echo -e "\ndemo: every step behaved as expected" || echo -e "\ndemo: some steps failed"
+  exit $FAILED
+fi
+cat <<MSG
+
+threatwalld keeps running (pid $PID, log $DATA/daemon.log).
+  export THREATWALL_SERVER=$THREATWALL_SERVER THREATWALL_TOKEN=\$(cat $DATA/admin.token)
+  threatwall get gtf
+  threatwall kubeconfig > /tmp/threatwall.kubeconfig && kubectl --kubeconfig /tmp/threatwall.kubeconfig get gtf
+Stop it with: kill $PID
+MSG
+exit $FAILED
