@@ -7,9 +7,24 @@
 //
 // A Selector is an immutable value, cheap to copy (shared AST), safe to use
 // from many threads.
+//
+// Syntax errors are InvalidArgument with the message "<what went wrong> at
+// column N" (N 1-based, in bytes), e.g. "unexpected '=' at column 12",
+// "unterminated string at column 5", "expected ')' at column 20",
+// "unexpected end of input at column 9", "newline is not allowed at column 3",
+// "label longer than 512 characters at column 1",
+// "expected an operator after label 'app' at column 5".
+//
+// Limits: labels are at most kMaxLabelLength bytes (as in Calico);
+// parentheses nest at most kMaxNestingDepth deep (so no input can exhaust
+// the stack).  Runs of "!" are unlimited.
+//
+// To walk the tree (e.g. for the policy compiler), include "selector/ast.h"
+// and use root() with ForEachNode.
 #ifndef TW_SELECTOR_SELECTOR_H_
 #define TW_SELECTOR_SELECTOR_H_
 
+#include <cstddef>
 #include <functional>
 #include <map>
 #include <memory>
@@ -30,22 +45,41 @@ struct Node;  // AST, defined in ast.h
 
 class Selector {
  public:
-  // InvalidArgument on a syntax error; the message names the 1-based column
-  // and what was found: "unexpected '=' at column 12", "unterminated string
-  // at column 5", "expected ')' at column 20 (end of input)".
+  static constexpr size_t kMaxLabelLength = 512;
+  static constexpr int kMaxNestingDepth = 100;
+
+  // Parses the selector language of docs/calico-semantics.md §5.  An empty
+  // or blank text is all().  InvalidArgument on a syntax error (see above).
   static Result<Selector> Parse(std::string_view text);
 
   // Same as Parse("all()").
   static Selector All();
 
+  // all(), like All().
+  Selector() : Selector(All()) {}
+
+  // Evaluates against a label map.  `k != s` and `k not in {...}` are TRUE
+  // when k is absent; has, ==, in, contains, starts/ends with are false;
+  // all() and global() are true.  && and || short-circuit.
+  // An empty `lookup` function means "no labels".
   bool Matches(const Labels& labels) const;
   bool Matches(const LabelLookup& lookup) const;
 
-  // Canonical text: Calico's canonical printing (strings re-quoted with "
-  // unless they contain ", then '); `a == "x" && b in {"1", "2"}`.  Parsing
-  // the canonical form yields an equal selector with the same String().
+  // Canonical text, printed as Calico prints it: strings re-quoted with "
+  // unless they contain ", then '; single spaces around operators; set
+  // members sorted and de-duplicated; every && / || group in parentheses,
+  // also at the top; "!" glued to its operand:
+  //   `(a == "x" && b in {"1", "2"})`, `!has(a)`, `!(a == "x" || all())`.
+  // (Only where Calico's own printing does not round-trip, a "!" applied to
+  // a "!" prints as `!(!has(a))`, not `!!has(a)`.)  Parsing the canonical
+  // form yields an equal selector with the same String().
   std::string String() const;
 
+  // Same canonical form (so `a=='x'` equals `a == "x"`, but `has(a) &&
+  // has(b)` differs from `has(b) && has(a)`).
+  bool operator==(const Selector& other) const { return String() == other.String(); }
+
+  // The tree (see selector/ast.h); valid while this Selector (or a copy) lives.
   const Node& root() const { return *root_; }
 
  private:
