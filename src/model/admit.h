@@ -39,7 +39,12 @@ struct Admitted {
 // and one StatusCause per problem found (field, reason in Kubernetes terms
 // -- FieldValueInvalid, FieldValueRequired, FieldValueNotSupported,
 // FieldValueTypeInvalid, FieldValueDuplicate, FieldValueTooLong,
-// FieldValueUnknown -- and message).
+// FieldValueTooMany, FieldValueNotFound, FieldValueUnknown -- and message).
+// Structural problems (unknown fields, wrong types, enums, required fields,
+// lengths) are all reported together; the semantic checks run only on a
+// structurally clean document, and their problems are reported together too.
+// The per-kind rules are in kinds_calico.cc, kinds_policy.cc (with the
+// policy tier/name rule) and kinds_core.cc.
 // `default_namespace` fills metadata.namespace of a namespaced kind when it
 // is missing (kubectl's -n); it is never set on a cluster-scoped kind.
 Result<Admitted> Admit(const boost::json::value& doc, const std::string& default_namespace = "default");
