@@ -1,0 +1,89 @@
+// The `threatwall` CLI: its subcommand table (ninja ChooseTool style: name,
+// help, handler) and what every handler gets.  Handlers return the process
+// exit code: 0 success, 1 failure (server or input error), 2 usage error.
+#ifndef TW_CLI_COMMANDS_H_
+#define TW_CLI_COMMANDS_H_
+
+#include <chrono>
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+#include "cli/api_client.h"
+#include "cli/args.h"
+#include "cli/config.h"
+
+namespace tw::cli {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitUsage = 2;
+
+// Everything a handler needs; owns nothing global.
+struct Context {
+  std::string command;  // "get"
+  ParsedArgs args;      // positionals after the command + every flag
+  std::ostream* out = nullptr;
+  std::ostream* err = nullptr;
+  ConfigInputs config_inputs;
+  int verbosity = 0;
+  std::chrono::milliseconds timeout{0};  // --request-timeout; 0 = none
+
+  // Resolves server and token (config.h) and returns a client for them.
+  Result<ApiClient> Client() const;
+  // The server URL Client() would use (for messages and kubeconfig).
+  Result<ClientConfig> Config() const;
+
+  // Prints "threatwall: MESSAGE" to err and returns `code`.
+  int Fail(std::string_view message, int code = kExitFailure) const;
+  // Prints the command's usage error and returns kExitUsage.
+  int Usage(std::string_view message) const;
+};
+
+using Handler = int (*)(Context& ctx);
+
+struct Command {
+  std::string_view name;
+  std::string_view synopsis;     // "get KIND [NAME...] [flags]"
+  std::string_view summary;      // one line for `threatwall help`
+  std::string_view description;  // longer text for `threatwall CMD --help`
+  std::vector<FlagSpec> flags;   // besides the global ones
+  Handler handler;
+};
+
+// Every command, in help order.
+const std::vector<Command>& Commands();
+const Command* FindCommandByName(std::string_view name);
+// Flags every command accepts: --server, --token, --config,
+// --request-timeout, -v, -h/--help.
+const std::vector<FlagSpec>& GlobalFlags();
+
+// Runs the CLI on `args` (without argv[0]).
+int Run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
+        const ConfigInputs& base_inputs);
+
+// Parses a kubectl-style duration for --request-timeout: "30s", "1m",
+// "500ms", "0" (no limit), a bare number = seconds.
+Result<std::chrono::milliseconds> ParseTimeout(std::string_view text);
+
+// Handlers (one file per group).
+int RunCreate(Context& ctx);
+int RunApply(Context& ctx);
+int RunReplace(Context& ctx);
+int RunDelete(Context& ctx);
+int RunGet(Context& ctx);
+int RunDescribe(Context& ctx);
+int RunValidate(Context& ctx);
+int RunSelector(Context& ctx);
+int RunVersion(Context& ctx);
+int RunKubeconfig(Context& ctx);
+
+// Standard base64 with padding (kubeconfig's *-data fields).
+std::string Base64(std::string_view data);
+
+}  // namespace tw::cli
+
+#endif  // TW_CLI_COMMANDS_H_
