@@ -11,30 +11,35 @@ constexpr std::string_view kNetworking = "networking.k8s.io";
 const std::vector<const KindInfo*>& Table() {
   // Short names follow kubectl for Kubernetes kinds and Calico's API server
   // / calicoctl for Calico kinds.
-  static const std::vector<const KindInfo*> kinds = {
-      new KindInfo{"", "v1", "Namespace", "namespaces", "namespace", {"ns"}, false, true},
-      new KindInfo{"", "v1", "Pod", "pods", "pod", {"po"}, true, true},
-      new KindInfo{"", "v1", "Secret", "secrets", "secret", {}, true, false},
-      new KindInfo{"", "v1", "ConfigMap", "configmaps", "configmap", {"cm"}, true, false},
-      new KindInfo{kNetworking, "v1", "NetworkPolicy", "networkpolicies", "networkpolicy",
+  static const KindInfo kKinds[] = {
+      KindInfo{"", "v1", "Namespace", "namespaces", "namespace", {"ns"}, false, true},
+      KindInfo{"", "v1", "Pod", "pods", "pod", {"po"}, true, true},
+      KindInfo{"", "v1", "Secret", "secrets", "secret", {}, true, false},
+      KindInfo{"", "v1", "ConfigMap", "configmaps", "configmap", {"cm"}, true, false},
+      KindInfo{kNetworking, "v1", "NetworkPolicy", "networkpolicies", "networkpolicy",
                    {"netpol"}, true, false},
-      new KindInfo{kCalico, "v3", "GlobalThreatFeed", "globalthreatfeeds", "globalthreatfeed",
+      KindInfo{kCalico, "v3", "GlobalThreatFeed", "globalthreatfeeds", "globalthreatfeed",
                    {"gtf"}, false, true},
-      new KindInfo{kCalico, "v3", "GlobalNetworkSet", "globalnetworksets", "globalnetworkset",
+      KindInfo{kCalico, "v3", "GlobalNetworkSet", "globalnetworksets", "globalnetworkset",
                    {"gns"}, false, false},
-      new KindInfo{kCalico, "v3", "NetworkSet", "networksets", "networkset",
+      KindInfo{kCalico, "v3", "NetworkSet", "networksets", "networkset",
                    {"netset", "netsets"}, true, false},
-      new KindInfo{kCalico, "v3", "Tier", "tiers", "tier", {}, false, false},
-      new KindInfo{kCalico, "v3", "GlobalNetworkPolicy", "globalnetworkpolicies",
+      KindInfo{kCalico, "v3", "Tier", "tiers", "tier", {}, false, false},
+      KindInfo{kCalico, "v3", "GlobalNetworkPolicy", "globalnetworkpolicies",
                    "globalnetworkpolicy", {"gnp", "cgnp", "calicoglobalnetworkpolicies"}, false, false},
-      new KindInfo{kCalico, "v3", "NetworkPolicy", "networkpolicies", "networkpolicy",
+      KindInfo{kCalico, "v3", "NetworkPolicy", "networkpolicies", "networkpolicy",
                    {"cnp", "caliconetworkpolicy", "caliconetworkpolicies"}, true, false},
-      new KindInfo{kCalico, "v3", "StagedGlobalNetworkPolicy", "stagedglobalnetworkpolicies",
+      KindInfo{kCalico, "v3", "StagedGlobalNetworkPolicy", "stagedglobalnetworkpolicies",
                    "stagedglobalnetworkpolicy", {"sgnp"}, false, false},
-      new KindInfo{kCalico, "v3", "IPPool", "ippools", "ippool", {"ipp"}, false, false},
-      new KindInfo{kCalico, "v3", "SecurityEventWebhook", "securityeventwebhooks",
+      KindInfo{kCalico, "v3", "IPPool", "ippools", "ippool", {"ipp"}, false, false},
+      KindInfo{kCalico, "v3", "SecurityEventWebhook", "securityeventwebhooks",
                    "securityeventwebhook", {}, false, false},
   };
+  static const std::vector<const KindInfo*> kinds = [] {
+    std::vector<const KindInfo*> v;
+    for (const KindInfo& k : kKinds) v.push_back(&k);
+    return v;
+  }();
   return kinds;
 }
 

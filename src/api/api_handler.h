@@ -1,0 +1,63 @@
+// ApiHandler: turns HTTP requests into ResourceService / discovery calls.
+//
+// Routes (Kubernetes conventions; see the API contract in the issue):
+//   /healthz /livez /readyz            "ok", no token needed
+//   /version /api /apis /apis/G         discovery
+//   /api/v1 /apis/G/V                   APIResourceList
+//   /openapi/v2 /openapi/v3[/PATH]      OpenAPI documents
+//   {prefix}/PLURAL[/NAME[/status]]                       cluster-scoped kinds,
+//                                                         or all namespaces (list/watch)
+//   {prefix}/namespaces/NS/PLURAL[/NAME[/status]]         namespaced kinds
+// Every route except the health checks needs a bearer token; the read-only
+// token may only GET.  Request bodies are JSON (YAML accepted for POST/PUT
+// with Content-Type application/yaml); patches pick their format from
+// Content-Type.  Thread-safe: one instance serves every connection.
+#ifndef TW_API_API_HANDLER_H_
+#define TW_API_API_HANDLER_H_
+
+#include <boost/json.hpp>
+
+#include <chrono>
+#include <string_view>
+
+#include "api/auth.h"
+#include "api/http_server.h"
+#include "api/resource_service.h"
+#include "base/result.h"
+
+namespace tw::api {
+
+struct ApiHandlerOptions {
+  // Longest watch when the client gives no timeoutSeconds.
+  std::chrono::seconds max_watch{std::chrono::minutes(30)};
+  // How often a watch checks for shutdown / a hung-up client.
+  std::chrono::milliseconds watch_poll{250};
+};
+
+class ApiHandler {
+ public:
+  // All references must outlive the handler.
+  ApiHandler(ResourceService& service, const Authenticator& auth, ApiHandlerOptions options = {});
+
+  void Handle(const HttpRequest& request, ResponseWriter& writer);
+
+  // An HttpHandler that calls Handle() on this object.
+  HttpHandler AsHttpHandler();
+
+ private:
+  void HandleResource(const HttpRequest& request, Role role, const ResourceTarget& target,
+                      ResponseWriter& writer);
+  void StreamWatch(const HttpRequest& request, Role role, const ResourceTarget& target, ResponseWriter& writer);
+
+  ResourceService& service_;
+  const Authenticator& auth_;
+  ApiHandlerOptions options_;
+};
+
+// Parses a JSON request body; errors name the line and column:
+// "malformed JSON body: line 3, column 7: syntax error".
+Result<boost::json::value> ParseJsonBody(std::string_view body);
+
+}  // namespace tw::api
+
+#endif  // TW_API_API_HANDLER_H_

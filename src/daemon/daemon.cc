@@ -1,0 +1,140 @@
+#include "daemon/daemon.h"
+
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+
+#include "api/api_handler.h"
+#include "api/auth.h"
+#include "api/http_server.h"
+#include "api/resource_service.h"
+#include "base/clock.h"
+#include "base/file.h"
+#include "base/log.h"
+#include "daemon/tls_cert.h"
+#include "daemon/tokens.h"
+#include "store/sqlite_store.h"
+
+namespace tw::daemon {
+
+namespace {
+
+// mkdir -p; the last component gets `mode` when it is created here.
+Status MakeDirs(const std::string& path, mode_t mode) {
+  if (path.empty()) return Status::InvalidArgument("--data-dir: empty path");
+  for (size_t pos = 1; pos <= path.size(); ++pos) {
+    if (pos != path.size() && path[pos] != '/') continue;
+    std::string prefix = path.substr(0, pos);
+    bool last = pos == path.size();
+    if (mkdir(prefix.c_str(), last ? mode : 0755) != 0 && errno != EEXIST)
+      return Status::IoError(prefix + ": " + std::strerror(errno));
+    if (last && errno != EEXIST) chmod(prefix.c_str(), mode);  // umask must not widen or narrow it
+  }
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+    return Status::IoError(path + ": not a directory");
+  return Status::Ok();
+}
+
+struct ListenAddress {
+  std::string host;
+  uint16_t port = 0;
+};
+
+Result<ListenAddress> ParseListen(const std::string& text) {
+  size_t colon = text.rfind(':');
+  if (colon == std::string::npos || colon + 1 == text.size())
+    return Status::InvalidArgument("--listen " + text + ": expected HOST:PORT");
+  ListenAddress out;
+  out.host = text.substr(0, colon);
+  if (out.host.size() >= 2 && out.host.front() == '[' && out.host.back() == ']')
+    out.host = out.host.substr(1, out.host.size() - 2);
+  if (out.host.empty()) out.host = "127.0.0.1";
+  std::string_view port = std::string_view(text).substr(colon + 1);
+  unsigned value = 0;
+  auto [p, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+  if (ec != std::errc() || p != port.data() + port.size() || value > 65535)
+    return Status::InvalidArgument("--listen " + text + ": port must be a number from 0 to 65535");
+  out.port = static_cast<uint16_t>(value);
+  return out;
+}
+
+int Fail(const Status& status) {
+  TW_LOG_ERROR("threatwalld: {}", status.message());
+  return 1;
+}
+
+}  // namespace
+
+int Run(const Options& options) {
+  // Block the stop signals before any thread starts, so every thread
+  // inherits the mask and only sigwait() below receives them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);  // a client hanging up must not kill us
+
+  auto listen = ParseListen(options.listen);
+  if (!listen.ok()) return Fail(listen.error());
+  if (Status st = MakeDirs(options.data_dir, 0700); !st.ok()) return Fail(st);
+  auto admin = EnsureTokenFile(options.data_dir + "/admin.token");
+  if (!admin.ok()) return Fail(admin.error());
+  auto readonly = EnsureTokenFile(options.data_dir + "/readonly.token");
+  if (!readonly.ok()) return Fail(readonly.error());
+
+  std::string cert = options.tls_cert_file.empty() ? options.data_dir + "/tls.crt" : options.tls_cert_file;
+  std::string key = options.tls_key_file.empty() ? options.data_dir + "/tls.key" : options.tls_key_file;
+  if (options.tls_cert_file.empty() != options.tls_key_file.empty())
+    return Fail(Status::InvalidArgument("--tls-cert and --tls-key go together"));
+  if (options.tls_cert_file.empty())
+    if (Status st = EnsureSelfSignedCert(cert, key); !st.ok()) return Fail(st);
+
+  std::string db_path = options.data_dir + "/threatwall.db";
+  store::SqliteStore::Options store_options;
+  store_options.limits.history_max_revisions = options.history_max_revisions;
+  auto store = store::SqliteStore::Open(db_path, store_options);
+  if (!store.ok()) return Fail(store.error());
+  TW_LOG_INFO("threatwalld: datastore {} at revision {}", db_path, (*store)->CurrentRevision());
+
+  api::ResourceService service(**store, Clock::Real());
+  if (Status st = service.EnsureBuiltins(); !st.ok()) return Fail(st);
+  api::Authenticator auth(*admin, *readonly);
+  api::ApiHandler handler(service, auth);
+
+  api::HttpServerOptions http_options;
+  http_options.host = listen->host;
+  http_options.port = listen->port;
+  http_options.max_body_bytes = options.max_body_bytes;
+  http_options.max_connections = options.max_connections;
+  http_options.tls_cert_file = cert;
+  http_options.tls_key_file = key;
+  auto server = api::HttpServer::Start(http_options, handler.AsHttpHandler());
+  if (!server.ok()) return Fail(server.error());
+
+  std::string host = listen->host == "0.0.0.0" || listen->host == "::" ? "127.0.0.1" : listen->host;
+  if (host.find(':') != std::string::npos) host = "[" + host + "]";
+  std::string url = "http://" + host + ":" + std::to_string((*server)->port());
+  if (Status st = WriteFileAtomic(options.data_dir + "/address", url + "\n", 0644); !st.ok()) {
+    (*server)->Shutdown();
+    return Fail(st);
+  }
+  TW_LOG_INFO("threatwalld {}: serving on {} (also https on the same port, certificate {}; data dir {})",
+              TW_VERSION, url, cert, options.data_dir);
+
+  int sig = 0;
+  while (sigwait(&stop_signals, &sig) != 0) {
+  }
+  TW_LOG_INFO("threatwalld: {} received, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  (*server)->Shutdown();
+  server->reset();
+  store->reset();
+  TW_LOG_INFO("threatwalld: stopped");
+  return 0;
+}
+
+}  // namespace tw::daemon
