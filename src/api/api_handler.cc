@@ -73,8 +73,10 @@ void HandleDiscovery(const HttpRequest& request, const std::vector<std::string_v
   if (seg[0] == "openapi") {
     if (seg.size() == 2 && seg[1] == "v2") {
       std::string accept = request.Header("accept");
+      // kubectl asks for protobuf only; see openapi.h for why an empty
+      // document is the right answer.
       if (accept.find("protobuf") != std::string::npos && accept.find("json") == std::string::npos)
-        return SendError(writer, 406, "only application/json is served for /openapi/v2");
+        return writer.Send(200, kOpenApiV2ProtobufContentType, OpenApiV2ProtobufDoc());
       return SendJson(writer, 200, OpenApiV2Doc());
     }
     if (seg.size() == 2 && seg[1] == "v3") return SendJson(writer, 200, OpenApiV3RootDoc());

@@ -474,10 +474,8 @@ class HttpServer::Impl {
       if (!writer.responded())
         writer.Send(500, "application/json", StatusJson(500, "InternalError", "no response"), {});
       auto micros = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
-      // spdlog::debug, not TW_LOG_DEBUG: the macro is compiled out at the
-      // default SPDLOG_ACTIVE_LEVEL, and --log-level debug must show requests.
       // Only the method and path: never bodies (Secrets) or headers (tokens).
-      spdlog::debug("http: {} {} {} -> {} ({} us)", remote, request.method, request.path, writer.code(),
+      TW_LOG_DEBUG("http: {} {} {} -> {} ({} us)", remote, request.method, request.path, writer.code(),
                     micros.count());
       if (!keep_alive || !writer.usable()) break;
     }

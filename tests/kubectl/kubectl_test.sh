@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Stock kubectl against a real threatwalld (issue 2, item 8).
 #
-#   kubectl_test.sh THREATWALLD_BINARY TEST_DIR [SEED_DIR]
+#   kubectl_test.sh THREATWALLD_BINARY THREATWALL_BINARY TEST_DIR [SEED_DIR]
 #
-# Starts the daemon on 127.0.0.1 (port 0) with a temporary data dir, writes a
-# kubeconfig from DIR/address and DIR/admin.token, and for every manifest in
+# Starts the daemon on 127.0.0.1 (port 0) with a temporary data dir, takes the
+# kubeconfig that `threatwall kubeconfig` prints, and for every manifest in
 # TEST_DIR/manifests runs, with the real kubectl and WITHOUT --validate=false:
 #   create -f, get (table, by resource name, -o yaml, -o json), replace -f,
 #   delete -f, apply -f (new: created / again: unchanged / edited: configured /
@@ -20,9 +20,11 @@
 # KUBECTL_TEST_TRACE=FILE appends every step's requests and output to FILE.
 set -euo pipefail
 
-DAEMON=${1:?usage: $0 THREATWALLD TEST_DIR [SEED_DIR]}
-HERE=${2:?usage: $0 THREATWALLD TEST_DIR [SEED_DIR]}
-SEED=${3:-}
+USAGE="usage: $0 THREATWALLD THREATWALL TEST_DIR [SEED_DIR]"
+DAEMON=${1:?$USAGE}
+CLI=${2:?$USAGE}
+HERE=${3:?$USAGE}
+SEED=${4:-}
 
 if ! command -v kubectl >/dev/null 2>&1; then
   echo "SKIP: kubectl is not installed (Debian package 'kubectl'); nothing to test"
@@ -37,7 +39,6 @@ fi
 TMP=$(mktemp -d /tmp/tw-kubectl-test.XXXXXX)
 PID=
 cleanup() {
-  if [ -n "${PROXY:-}" ]; then kill "$PROXY" 2>/dev/null || true; wait "$PROXY" 2>/dev/null || true; fi
   if [ -n "$PID" ] && kill -0 "$PID" 2>/dev/null; then
     kill -TERM "$PID" 2>/dev/null || true
     for _ in $(seq 100); do kill -0 "$PID" 2>/dev/null || break; sleep 0.05; done
@@ -66,55 +67,13 @@ SERVER=$(tr -d '[:space:]' <"$DATA/address")
 TOKEN=$(tr -d '[:space:]' <"$DATA/admin.token")
 echo "threatwalld pid $PID at $SERVER"
 
-# client-go sends bearer tokens only over https (clientcmd drops the user's
-# credentials for an http:// server).  While threatwalld serves plain http, a
-# TLS shim (tls_proxy.py, python3 + openssl) fronts it for kubectl.
-PROXY=
-CA_LINE=
-case $SERVER in
-  https://*) ;;
-  http://*)
-    if ! command -v python3 >/dev/null 2>&1 || ! command -v openssl >/dev/null 2>&1; then
-      echo "FAIL: threatwalld serves $SERVER (no TLS) and kubectl sends tokens only over https;"
-      echo "      the TLS shim needs python3 and openssl, which are missing"
-      exit 1
-    fi
-    echo "NOTE: threatwalld serves plain http; kubectl never sends a bearer token over http,"
-    echo "      so kubectl talks to it through a TLS shim (tests/kubectl/tls_proxy.py)"
-    openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
-      -addext subjectAltName=IP:127.0.0.1 -keyout "$TMP/tls.key" -out "$TMP/tls.crt" >/dev/null 2>&1
-    python3 "$HERE/tls_proxy.py" "$TMP/tls.crt" "$TMP/tls.key" "${SERVER#http://}" "$TMP/proxy.port" &
-    PROXY=$!
-    for _ in $(seq 100); do [ -s "$TMP/proxy.port" ] && break; sleep 0.05; done
-    [ -s "$TMP/proxy.port" ] || { echo "FAIL: TLS shim did not start"; exit 1; }
-    SERVER=https://127.0.0.1:$(tr -d '[:space:]' <"$TMP/proxy.port")
-    CA_LINE="    certificate-authority: $TMP/tls.crt"
-    ;;
-esac
-
+# The kubeconfig a user gets: `threatwall kubeconfig` (https on the daemon's
+# port with its self-signed CA; client-go sends bearer tokens only over https).
 export KUBECONFIG=$TMP/kubeconfig
 export HOME=$TMP/home  # kubectl's discovery/http cache stays in the temp dir
 mkdir -p "$HOME"
-cat >"$KUBECONFIG" <<EOF
-apiVersion: v1
-kind: Config
-clusters:
-- name: threatwall
-  cluster:
-    server: $SERVER
-$CA_LINE
-users:
-- name: admin
-  user:
-    token: $TOKEN
-contexts:
-- name: threatwall
-  context:
-    cluster: threatwall
-    user: admin
-    namespace: default
-current-context: threatwall
-EOF
+THREATWALL_DATA_DIR=$DATA "$CLI" kubeconfig >"$KUBECONFIG"
+grep -q 'server: https://' "$KUBECONFIG" || { echo "FAIL: threatwall kubeconfig printed no https server:"; cat "$KUBECONFIG"; exit 1; }
 
 # ---- step runner ---------------------------------------------------------------
 PASSED=0
