@@ -39,12 +39,12 @@ export PATH="$BIN:$PATH"
 FAILED=0
 # step CMD...: print the command and its output; remember failures.
 step() {
-  printf '\n\033[1m$ %s\033[0m\n' "$*"
+  printf '\n\033[1m$ %s\033[0m\n' "${*@Q}"
   if ! "$@"; then echo "!! step failed: $*"; FAILED=1; fi
 }
 # expect_fail CMD...: a step that must be refused.
 expect_fail() {
-  printf '\n\033[1m$ %s\033[0m   (must be refused)\n' "$*"
+  printf '\n\033[1m$ %s\033[0m   (must be refused)\n' "${*@Q}"
   if "$@"; then echo "!! step should have failed: $*"; FAILED=1; fi
 }
 
@@ -66,6 +66,16 @@ step threatwall get gtf snort-ip-block-list -o yaml
 step threatwall apply -f 41-tf-gnp.yaml
 expect_fail threatwall create -f 41-tf-gnp.yaml
 step threatwall selector test "threatfeed == 'snort'" threatfeed=snort
+# A typo in a policy is refused with the file, document, field and reason.
+sed "s/threatfeed == 'snort'$/threatfeed = 'snort'/" 41-tf-gnp.yaml >"$DATA/41-tf-gnp-typo.yaml"
+expect_fail threatwall validate -f "$DATA/41-tf-gnp-typo.yaml"
+expect_fail threatwall apply -f "$DATA/41-tf-gnp-typo.yaml"
+# Stock kubectl, pointed at threatwalld by the kubeconfig the CLI prints.
+if command -v kubectl >/dev/null; then
+  threatwall kubeconfig >"$DATA/kubeconfig"
+  step kubectl --kubeconfig "$DATA/kubeconfig" get globalthreatfeeds
+  step kubectl --kubeconfig "$DATA/kubeconfig" get gnp security.block-snort -o yaml
+fi
 
 if [ $ONCE = 1 ]; then
   [ $FAILED = 0 ] && echo -e "\ndemo: every step behaved as expected" || echo -e "\ndemo: some steps failed"

@@ -1,5 +1,7 @@
 #include "cli/api_client.h"
 
+#include "api/status_body.h"
+
 #include <cctype>
 #include <chrono>
 #include <cstdio>
@@ -10,23 +12,6 @@ namespace tw::cli {
 namespace json = boost::json;
 
 namespace {
-
-std::string ReasonForCode(int code) {
-  switch (code) {
-    case 400: return "BadRequest";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "NotFound";
-    case 405: return "MethodNotAllowed";
-    case 409: return "Conflict";
-    case 410: return "Gone";
-    case 413: return "RequestEntityTooLarge";
-    case 415: return "UnsupportedMediaType";
-    case 422: return "Invalid";
-    case 503: return "ServiceUnavailable";
-    default: return code >= 500 ? "InternalError" : "Unknown";
-  }
-}
 
 const json::object* StatusBody(const json::value& body) {
   if (!body.is_object()) return nullptr;
@@ -47,7 +32,7 @@ std::string ApiResponse::Reason() const {
     std::string r = StringField(*s, "reason");
     if (!r.empty()) return r;
   }
-  return ReasonForCode(code);
+  return std::string(api::ReasonForCode(code));
 }
 
 std::string ApiResponse::Message() const {

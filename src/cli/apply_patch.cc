@@ -57,20 +57,6 @@ json::object ThreeWayMergePatch(const json::object& original, const json::object
   return patch;
 }
 
-json::value ApplyMergePatch(const json::value& target, const json::value& patch) {
-  if (!patch.is_object()) return patch;
-  json::object result = target.is_object() ? target.as_object() : json::object();
-  for (const auto& [key, value] : patch.as_object()) {
-    if (value.is_null()) {
-      result.erase(key);
-      continue;
-    }
-    const json::value* existing = result.if_contains(key);
-    result[key] = ApplyMergePatch(existing != nullptr ? *existing : json::value(nullptr), value);
-  }
-  return result;
-}
-
 json::object WithLastApplied(const json::object& doc) {
   json::object clean = doc;
   if (json::value* md = clean.if_contains("metadata"); md != nullptr && md->is_object()) {

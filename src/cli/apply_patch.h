@@ -28,9 +28,6 @@ boost::json::object TwoWayMergePatch(const boost::json::object& from, const boos
 boost::json::object ThreeWayMergePatch(const boost::json::object& original, const boost::json::object& modified,
                                        const boost::json::object& live);
 
-// RFC 7386: applies a merge patch to a value.
-boost::json::value ApplyMergePatch(const boost::json::value& target, const boost::json::value& patch);
-
 // `doc` with the last-applied annotation set to the compact JSON of `doc`
 // itself (without that annotation) plus "\n", as kubectl writes it.
 boost::json::object WithLastApplied(const boost::json::object& doc);
