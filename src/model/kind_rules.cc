@@ -3,6 +3,7 @@
 #include <map>
 
 #include "model/validators.h"
+#include "selector/ast.h"
 #include "selector/selector.h"
 
 namespace tw::model {
@@ -94,33 +95,11 @@ void ValidateLabelMap(const boost::json::object& labels, const std::string& path
 
 namespace {
 
-bool IsSelectorLabelChar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-         c == '.' || c == '/' || c == '-';
-}
-
-// Whether the selector text calls global() anywhere (outside string
-// literals).  The lexer only knows "global(" glued, so a textual scan that
-// skips strings finds exactly the calls.
-bool CallsGlobal(std::string_view s) {
-  for (size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    if (c == '"' || c == '\'') {
-      size_t end = s.find(c, i + 1);
-      if (end == std::string_view::npos) return false;
-      i = end;
-      continue;
-    }
-    if (s.compare(i, 7, "global(") == 0 && (i == 0 || !IsSelectorLabelChar(s[i - 1]))) return true;
-  }
-  return false;
-}
-
-bool IsWholeGlobal(std::string_view s) {
-  std::string compact;
-  for (char c : s)
-    if (c != ' ' && c != '\t') compact += c;
-  return compact == "global()";
+// Whether the parsed selector calls global() anywhere.
+bool CallsGlobal(const selector::Selector& sel) {
+  bool found = false;
+  selector::ForEachNode(sel.root(), [&](const selector::Node& n) { found |= n.kind == selector::NodeKind::kGlobal; });
+  return found;
 }
 
 }  // namespace
@@ -135,7 +114,8 @@ void ValidateSelector(std::string_view text, const std::string& path, GlobalUse 
     errors.Invalid(path, parsed.error().message());
     return;
   }
-  if (CallsGlobal(text) && !(global == GlobalUse::kWholeSelectorOnly && IsWholeGlobal(text))) {
+  bool whole_global = parsed->root().kind == selector::NodeKind::kGlobal;
+  if (CallsGlobal(*parsed) && !(global == GlobalUse::kWholeSelectorOnly && whole_global)) {
     errors.Invalid(path, global == GlobalUse::kWholeSelectorOnly
                              ? "global() is only allowed as the whole namespaceSelector"
                              : "global() is not allowed here (only as a rule's whole namespaceSelector)");
