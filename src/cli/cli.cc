@@ -5,6 +5,7 @@
 #include <ostream>
 
 #include "base/strings.h"
+#include "cli/manifests.h"
 
 namespace tw::cli {
 
@@ -153,6 +154,17 @@ int Context::Fail(std::string_view message, int code) const {
 int Context::Usage(std::string_view message) const {
   *err << "threatwall " << command << ": " << message << "\nSee 'threatwall " << command << " --help'.\n";
   return kExitUsage;
+}
+
+int Context::ReadFileArgs(std::vector<model::ManifestDocument>* docs, bool* failed) const {
+  std::vector<std::string> files = args.GetAll("filename");
+  if (files.empty()) return Usage("must specify one of -f and --filename");
+  if (!args.positionals.empty()) return Usage("unexpected argument " + args.positionals[0] + " (use -f FILE)");
+  std::vector<std::string> errors;
+  *docs = LoadManifests(files, &errors);
+  *failed = !errors.empty();
+  for (const auto& e : errors) *err << e << "\n";
+  return kExitOk;
 }
 
 namespace {

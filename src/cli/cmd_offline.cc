@@ -13,15 +13,9 @@ namespace tw::cli {
 namespace json = boost::json;
 
 int RunValidate(Context& ctx) {
-  std::vector<std::string> files = ctx.args.GetAll("filename");
-  if (files.empty()) return ctx.Usage("must specify one of -f and --filename");
-  if (!ctx.args.positionals.empty()) {
-    return ctx.Usage("unexpected argument " + ctx.args.positionals[0] + " (use -f FILE)");
-  }
-  std::vector<std::string> errors;
-  std::vector<model::ManifestDocument> docs = LoadManifests(files, &errors);
-  bool failed = !errors.empty();
-  for (const auto& e : errors) *ctx.err << e << "\n";
+  std::vector<model::ManifestDocument> docs;
+  bool failed = false;
+  if (int code = ctx.ReadFileArgs(&docs, &failed); code != kExitOk) return code;
   std::string ns = ctx.args.Get("namespace", "default");
   for (const auto& doc : docs) {
     auto admitted = model::Admit(doc.value, ns);
@@ -38,8 +32,8 @@ int RunValidate(Context& ctx) {
     }
     *ctx.out << admitted->kind->kind << "/" << name << " valid\n";
   }
-  if (docs.empty() && errors.empty()) {
-    *ctx.err << "threatwall: no objects found in " << Join(files, ", ") << "\n";
+  if (docs.empty() && !failed) {
+    *ctx.err << "threatwall: no objects found in " << Join(ctx.args.GetAll("filename"), ", ") << "\n";
     return kExitFailure;
   }
   return failed ? kExitFailure : kExitOk;

@@ -72,15 +72,9 @@ Outcome DoApply(const ApiClient& api, const Target& t, const json::value& doc, s
 }
 
 int RunFileVerb(Context& ctx, Verb verb) {
-  std::vector<std::string> files = ctx.args.GetAll("filename");
-  if (files.empty()) return ctx.Usage("must specify one of -f and --filename");
-  if (!ctx.args.positionals.empty()) {
-    return ctx.Usage("unexpected argument " + ctx.args.positionals[0] + " (use -f FILE)");
-  }
-  std::vector<std::string> errors;
-  std::vector<model::ManifestDocument> docs = LoadManifests(files, &errors);
-  bool failed = !errors.empty();
-  for (const auto& e : errors) *ctx.err << e << "\n";
+  std::vector<model::ManifestDocument> docs;
+  bool failed = false;
+  if (int code = ctx.ReadFileArgs(&docs, &failed); code != kExitOk) return code;
   if (docs.empty()) {
     if (!failed) *ctx.err << "threatwall: no objects passed to " << ctx.command << "\n";
     return kExitFailure;

@@ -15,6 +15,7 @@
 #include "cli/api_client.h"
 #include "cli/args.h"
 #include "cli/config.h"
+#include "model/manifest.h"
 
 namespace tw::cli {
 
@@ -41,6 +42,12 @@ struct Context {
   int Fail(std::string_view message, int code = kExitFailure) const;
   // Prints the command's usage error and returns kExitUsage.
   int Usage(std::string_view message) const;
+
+  // Reads the documents of the -f arguments into `docs`, printing one line
+  // per file that cannot be read or parsed (and setting `*failed`).
+  // Returns kExitOk, or the usage error's exit code when no -f was given or
+  // a positional argument was.
+  int ReadFileArgs(std::vector<model::ManifestDocument>* docs, bool* failed) const;
 };
 
 using Handler = int (*)(Context& ctx);
