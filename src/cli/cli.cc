@@ -74,6 +74,21 @@ const std::vector<Command>& Commands() {
        "test: prints true or false for the labels given (exit 0); an invalid selector exits 2.\n"
        "fmt:  prints the canonical form.",
        {}, RunSelector},
+      {"feeds", "feeds parse [--content C] [--format F] [format flags] FILE|file://URL",
+       "Parse a feed offline and print the set it would become",
+       "Runs the daemon's parse + normalise + merge on a saved feed body: prints the resulting\n"
+       "set one entry per line (IPv4 output is identical to iprange's) and a summary on stderr\n"
+       "(entries, skipped lines and invalid entries with examples, prefixes kept).",
+       {{"content", 0, true, "IPSet|DomainNameSet", "what the feed lists (default IPSet)"},
+        {"format", 0, true, "newline|json|csv", "body format (default newline)"},
+        {"path", 0, true, "JSONPATH", "json: where the entries are (default $.)"},
+        {"field-num", 0, true, "N", "csv: the column, counted from 0"},
+        {"field-name", 0, true, "NAME", "csv: the column by header name (needs --header)"},
+        {"header", 0, false, "", "csv: the first record is a header"},
+        {"column-delimiter", 0, true, "C", "csv: field separator (default ,)"},
+        {"comment-delimiter", 0, true, "C", "csv: lines starting with C are skipped"},
+        {"disable-record-size-validation", 0, false, "", "csv: allow records of different lengths"}},
+       RunFeeds},
       {"version", "version [--client]", "Print client and server versions", "",
        {{"client", 0, false, "", "client version only"}}, RunVersion},
       {"kubeconfig", "kubeconfig [--insecure-skip-tls-verify]",

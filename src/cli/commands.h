@@ -85,6 +85,7 @@ int RunGet(Context& ctx);
 int RunDescribe(Context& ctx);
 int RunValidate(Context& ctx);
 int RunSelector(Context& ctx);
+int RunFeeds(Context& ctx);
 int RunVersion(Context& ctx);
 int RunKubeconfig(Context& ctx);
 
