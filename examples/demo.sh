@@ -34,17 +34,29 @@ for _ in $(seq 100); do [ -s "$DATA/address" ] && break; sleep 0.1; done
 [ -s "$DATA/address" ] || { echo "threatwalld did not start:"; cat "$DATA/daemon.log"; exit 1; }
 export THREATWALL_SERVER; THREATWALL_SERVER=$(cat "$DATA/address")
 export THREATWALL_TOKEN; THREATWALL_TOKEN=$(cat "$DATA/admin.token")
+# The CLI's kubeconfig uses the daemon's https side and CA when it knows the data dir.
+export THREATWALL_DATA_DIR=$DATA
 export PATH="$BIN:$PATH"
 
 FAILED=0
+# The command line as a user would type it (quotes only where needed).
+show() {
+  local out= a
+  for a in "$@"; do
+    if [[ $a =~ ^[A-Za-z0-9_./=:,@%+-]+$ ]]; then out+=" $a"
+    elif [[ $a != *[\"\$\`\\]* ]]; then out+=" \"$a\""
+    else out+=" $(printf %q "$a")"; fi
+  done
+  printf '%s' "${out# }"
+}
 # step CMD...: print the command and its output; remember failures.
 step() {
-  printf '\n\033[1m$ %s\033[0m\n' "${*@Q}"
+  printf '\n\033[1m$ %s\033[0m\n' "$(show "$@")"
   if ! "$@"; then echo "!! step failed: $*"; FAILED=1; fi
 }
 # expect_fail CMD...: a step that must be refused.
 expect_fail() {
-  printf '\n\033[1m$ %s\033[0m   (must be refused)\n' "${*@Q}"
+  printf '\n\033[1m$ %s\033[0m   (must be refused)\n' "$(show "$@")"
   if "$@"; then echo "!! step should have failed: $*"; FAILED=1; fi
 }
 
