@@ -370,6 +370,16 @@ struct ResourceService::Stored {
 
 ResourceService::ResourceService(store::Datastore& store, const Clock& clock) : store_(store), clock_(clock) {}
 
+std::optional<ApiResponse> ResourceService::Load(const ResourceTarget& target, Stored* out) {
+  const model::KindInfo& kind = *target.kind;
+  auto rec = store_.Get(KeyOf(kind, target.ns, target.name));
+  if (!rec.ok()) return rec.error().IsNotFound() ? NotFoundError(kind, target.name) : FromStatus(rec.error());
+  auto obj = Decode(*rec);
+  if (!obj.ok()) return FromStatus(obj.error());
+  *out = Stored{std::move(*rec), std::move(*obj)};
+  return std::nullopt;
+}
+
 namespace {
 
 // Validates the ns/name of a target; returns an error response or nothing.
@@ -393,17 +403,16 @@ ApiResponse ResourceService::Get(const ResourceTarget& target, const ReadOptions
   const model::KindInfo& kind = *target.kind;
   if (kind.namespaced && target.ns.empty())
     return ErrorResponse(404, "NotFound", "the server could not find the requested resource");
-  auto rec = store_.Get(KeyOf(kind, target.ns, target.name));
-  if (!rec.ok()) return rec.error().IsNotFound() ? NotFoundError(kind, target.name) : FromStatus(rec.error());
-  auto obj = Decode(*rec);
-  if (!obj.ok()) return FromStatus(obj.error());
-  Redact(kind, options.role, *obj);
+  Stored stored;
+  if (auto err = Load(target, &stored)) return *err;
+  json::object& obj = stored.object;
+  Redact(kind, options.role, obj);
   if (options.as_table) {
     json::object meta;
-    meta["resourceVersion"] = std::to_string(rec->mod_revision);
-    return WithRv(TableDoc(kind, {*obj}, meta, options.table_include_object, clock_.Now()), 200);
+    meta["resourceVersion"] = std::to_string(stored.record.mod_revision);
+    return WithRv(TableDoc(kind, {obj}, meta, options.table_include_object, clock_.Now()), 200);
   }
-  return WithRv(std::move(*obj), 200);
+  return WithRv(std::move(obj), 200);
 }
 
 ApiResponse ResourceService::List(const ResourceTarget& target, const ReadOptions& options) {
@@ -535,11 +544,8 @@ ApiResponse ResourceService::Replace(const ResourceTarget& target, const boost::
   if (!body.is_object()) return ErrorResponse(400, "BadRequest", "the request body must be a JSON object");
   json::object doc = body.get_object();
   if (auto r = CheckBodyKind(kind, doc); !r.ok()) return r;
-  auto rec = store_.Get(KeyOf(kind, target.ns, target.name));
-  if (!rec.ok()) return rec.error().IsNotFound() ? NotFoundError(kind, target.name) : FromStatus(rec.error());
-  auto obj = Decode(*rec);
-  if (!obj.ok()) return FromStatus(obj.error());
-  Stored existing{std::move(*rec), std::move(*obj)};
+  Stored existing;
+  if (auto err = Load(target, &existing)) return *err;
   int64_t expected = 0;
   std::string rv = MetaString(doc, "resourceVersion");
   if (!rv.empty() && !ParseRevision(rv, &expected))
@@ -555,11 +561,8 @@ ApiResponse ResourceService::Patch(const ResourceTarget& target, PatchType type,
   // Like the Kubernetes API server, a patch without its own resourceVersion
   // is retried on a concurrent write (it is re-applied to the new object).
   for (int attempt = 0;; ++attempt) {
-    auto rec = store_.Get(KeyOf(kind, target.ns, target.name));
-    if (!rec.ok()) return rec.error().IsNotFound() ? NotFoundError(kind, target.name) : FromStatus(rec.error());
-    auto obj = Decode(*rec);
-    if (!obj.ok()) return FromStatus(obj.error());
-    Stored existing{std::move(*rec), std::move(*obj)};
+    Stored existing;
+    if (auto err = Load(target, &existing)) return *err;
     json::value current(existing.object);
     Result<json::value> patched = Status::Internal("unreachable");
     switch (type) {
@@ -723,10 +726,9 @@ ApiResponse ResourceService::Delete(const ResourceTarget& target, const boost::j
   if (target.status) return ErrorResponse(405, "MethodNotAllowed", "DELETE is not allowed on the status subresource");
   if (kind.namespaced && target.ns.empty())
     return ErrorResponse(404, "NotFound", "the server could not find the requested resource");
-  auto rec = store_.Get(KeyOf(kind, target.ns, target.name));
-  if (!rec.ok()) return rec.error().IsNotFound() ? NotFoundError(kind, target.name) : FromStatus(rec.error());
-  auto obj = Decode(*rec);
-  if (!obj.ok()) return FromStatus(obj.error());
+  Stored stored;
+  if (auto err = Load(target, &stored)) return *err;
+  json::object& obj = stored.object;
 
   int64_t expected = 0;
   if (body.is_object()) {
@@ -735,10 +737,10 @@ ApiResponse ResourceService::Delete(const ResourceTarget& target, const boost::j
       if (!rv.empty() && !ParseRevision(rv, &expected))
         return ErrorResponse(400, "BadRequest", "preconditions.resourceVersion: invalid value " + Quote(rv));
       std::string uid = StringAt(pre, "uid");
-      if (!uid.empty() && uid != MetaString(*obj, "uid"))
+      if (!uid.empty() && uid != MetaString(obj, "uid"))
         return ConflictError(kind, target.name,
                              "Precondition failed: UID in precondition: " + uid +
-                                 ", UID in object meta: " + MetaString(*obj, "uid"));
+                                 ", UID in object meta: " + MetaString(obj, "uid"));
     }
   }
   if ((IsNamespace(kind) || IsTier(kind)) && target.name == "default")
@@ -768,9 +770,9 @@ ApiResponse ResourceService::Delete(const ResourceTarget& target, const boost::j
                                "); delete them first");
     }
   }
-  if (expected != 0 && expected != rec->mod_revision) return ConflictError(kind, target.name);
+  if (expected != 0 && expected != stored.record.mod_revision) return ConflictError(kind, target.name);
 
-  json::object deleted = std::move(*obj);
+  json::object deleted = std::move(obj);
   if (!options.dry_run) {
     if (IsNamespace(kind))
       if (auto r = DeleteNamespaceContents(target.name); !r.ok()) return r;

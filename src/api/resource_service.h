@@ -112,6 +112,9 @@ class ResourceService {
 
  private:
   struct Stored;
+  // Reads the object `target` names into `out`; the error response when it
+  // cannot (404 with Kubernetes' wording, or the store's error).
+  std::optional<ApiResponse> Load(const ResourceTarget& target, Stored* out);
   ApiResponse Write(const ResourceTarget& target, boost::json::object doc, const Stored* existing,
                     int64_t expected_revision, const WriteOptions& options);
   ApiResponse CheckReferences(const model::KindInfo& kind, const boost::json::object& object);
