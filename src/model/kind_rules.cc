@@ -167,6 +167,15 @@ void ValidateKeyRef(const boost::json::object& ref, const std::string& path, Fie
   }
 }
 
+void ValidateValueFrom(const boost::json::object& from, const std::string& path, FieldErrors& errors) {
+  const boost::json::object* cm = GetObject(from, "configMapKeyRef");
+  const boost::json::object* sec = GetObject(from, "secretKeyRef");
+  if (cm && sec) errors.Invalid(path, "configMapKeyRef and secretKeyRef are mutually exclusive");
+  if (!cm && !sec) errors.Invalid(path, "one of configMapKeyRef or secretKeyRef is required");
+  if (cm) ValidateKeyRef(*cm, ChildPath(path, "configMapKeyRef"), errors);
+  if (sec) ValidateKeyRef(*sec, ChildPath(path, "secretKeyRef"), errors);
+}
+
 const boost::json::object* GetObject(const boost::json::object& o, std::string_view key) {
   auto it = o.find(key);
   return it != o.end() && it->value().is_object() ? &it->value().as_object() : nullptr;

@@ -80,6 +80,9 @@ void ValidateLabelSelector(const boost::json::object& sel, const std::string& pa
 // {name, key} of a key reference: name a DNS-1123 subdomain, key a valid
 // ConfigMap/Secret key.
 void ValidateKeyRef(const boost::json::object& ref, const std::string& path, FieldErrors& errors);
+// `valueFrom` of a feed header or a webhook config entry: exactly one of
+// configMapKeyRef / secretKeyRef, each a valid key reference.
+void ValidateValueFrom(const boost::json::object& from, const std::string& path, FieldErrors& errors);
 
 // Small accessors: the member if present and of that type, else null.
 const boost::json::object* GetObject(const boost::json::object& o, std::string_view key);

@@ -129,15 +129,7 @@ void ValidateHeaders(const boost::json::array& headers, const std::string& path,
     }
     const object* from = GetObject(h, "valueFrom");
     if (h.contains("value") && from) errors.Invalid(p, "value and valueFrom are mutually exclusive");
-    if (from) {
-      std::string fp = ChildPath(p, "valueFrom");
-      const object* cm = GetObject(*from, "configMapKeyRef");
-      const object* sec = GetObject(*from, "secretKeyRef");
-      if (cm && sec) errors.Invalid(fp, "configMapKeyRef and secretKeyRef are mutually exclusive");
-      if (!cm && !sec) errors.Invalid(fp, "one of configMapKeyRef or secretKeyRef is required");
-      if (cm) ValidateKeyRef(*cm, ChildPath(fp, "configMapKeyRef"), errors);
-      if (sec) ValidateKeyRef(*sec, ChildPath(fp, "secretKeyRef"), errors);
-    }
+    if (from) ValidateValueFrom(*from, ChildPath(p, "valueFrom"), errors);
   }
 }
 
@@ -337,15 +329,7 @@ void WebhookValidate(object& doc, FieldErrors& errors) {
     bool has_value = c.contains("value");
     if (has_value && from) errors.Invalid(p, "value and valueFrom are mutually exclusive");
     if (!has_value && !from) errors.Invalid(p, "one of value or valueFrom is required");
-    if (from) {
-      std::string fp = ChildPath(p, "valueFrom");
-      const object* cm = GetObject(*from, "configMapKeyRef");
-      const object* sec = GetObject(*from, "secretKeyRef");
-      if (cm && sec) errors.Invalid(fp, "configMapKeyRef and secretKeyRef are mutually exclusive");
-      if (!cm && !sec) errors.Invalid(fp, "one of configMapKeyRef or secretKeyRef is required");
-      if (cm) ValidateKeyRef(*cm, ChildPath(fp, "configMapKeyRef"), errors);
-      if (sec) ValidateKeyRef(*sec, ChildPath(fp, "secretKeyRef"), errors);
-    }
+    if (from) ValidateValueFrom(*from, ChildPath(p, "valueFrom"), errors);
     if (name == "url") {
       if (auto url = GetString(c, "value")) {
         std::string e = CheckFeedUrl(*url, /*allow_file=*/false);
