@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "store/chunked_store.h"
 #include "store/datastore.h"
 #include "store/mem_store.h"
 #include "store/sqlite_store.h"
@@ -67,6 +68,25 @@ struct SqliteBackend {
   }
 };
 
+// ChunkedStore over each backend with tiny pieces, so that every value over
+// 64 bytes is chunked: the decorator must keep the whole contract.
+constexpr size_t kTinyChunk = 64;
+template <typename Inner>
+struct ChunkedBackend {
+  Inner inner;
+  std::unique_ptr<Datastore> Open(const StoreOptions& options) {
+    auto store = inner.Open(options);
+    if (!store) return nullptr;
+    ChunkedStore::Options o;
+    o.chunk_bytes = kTinyChunk;
+    return std::make_unique<ChunkedStore>(std::move(store), o);
+  }
+};
+using ChunkedMemBackend = ChunkedBackend<MemBackend>;
+using ChunkedSqliteBackend = ChunkedBackend<SqliteBackend>;
+template <typename T>
+constexpr bool kIsChunked = std::is_same_v<T, ChunkedMemBackend> || std::is_same_v<T, ChunkedSqliteBackend>;
+
 template <typename Backend>
 class StoreTest : public ::testing::Test {
  protected:
@@ -82,12 +102,15 @@ class StoreTest : public ::testing::Test {
   std::unique_ptr<Datastore> store_;
 };
 
-using Backends = ::testing::Types<MemBackend, SqliteBackend>;
+using Backends = ::testing::Types<MemBackend, SqliteBackend, ChunkedMemBackend, ChunkedSqliteBackend>;
 class BackendNames {
  public:
   template <typename T>
   static std::string GetName(int) {
-    return std::is_same_v<T, MemBackend> ? "Mem" : "Sqlite";
+    if constexpr (std::is_same_v<T, MemBackend>) return "Mem";
+    if constexpr (std::is_same_v<T, SqliteBackend>) return "Sqlite";
+    if constexpr (std::is_same_v<T, ChunkedMemBackend>) return "ChunkedMem";
+    return "ChunkedSqlite";
   }
 };
 TYPED_TEST_SUITE(StoreTest, Backends, BackendNames);
@@ -569,6 +592,11 @@ TYPED_TEST(StoreTest, ConcurrentWritersLoseNoUpdates) {
 }
 
 TYPED_TEST(StoreTest, TwentyMegabyteValueRoundTrips) {
+  if constexpr (kIsChunked<TypeParam>) {
+    // 330,000 pieces of 64 bytes would compact the history away; 20 MB in
+    // real-size pieces is ChunkedStoreTest.TwentyMegabytes*.
+    GTEST_SKIP() << "too many tiny chunks";
+  }
   auto& s = this->store();
   std::string big;
   big.reserve(20u << 20);
