@@ -4,7 +4,9 @@
 //                        normalise/merge part of a feed pull; the numbers
 //                        to compare with `iprange` on the same input).
 // BM_CidrSetBuildOnly  = sort + merge of pre-parsed CIDRs.
-// BM_CidrSetToText     = ToCidrs + formatting in the iprange form.
+// BM_CidrSetToText     = formatting in the iprange form (AppendCidrs).
+// BM_CidrSetMemory     = one 1M-line build, measured: heap bytes held per
+//                        stored range and per prefix (CIDR) of the result.
 // Counters: lines/s (items_per_second), ranges, bytes per range.
 #include <benchmark/benchmark.h>
 
@@ -89,16 +91,40 @@ BENCHMARK(BM_CidrSetBuildOnly)->Unit(benchmark::kMillisecond);
 
 void BM_CidrSetToText(benchmark::State& state) {
   CidrSet set = CidrSet::FromCidrs(ParsedMillion());
-  size_t prefixes = 0;
+  size_t bytes = 0;
   for (auto _ : state) {
     std::string text = set.ToText(/*compact=*/true);
-    prefixes = set.ToCidrs().size();
+    bytes = text.size();
     benchmark::DoNotOptimize(text);
   }
-  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(set.size()));
+  const size_t prefixes = set.CidrCount();
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(prefixes));
   state.counters["prefixes"] = static_cast<double>(prefixes);
+  state.counters["text_bytes"] = static_cast<double>(bytes);
 }
 BENCHMARK(BM_CidrSetToText)->Unit(benchmark::kMillisecond);
+
+void BM_CidrSetMemory(benchmark::State& state) {
+  const std::string& text = MillionLines();
+  CidrSet set;
+  for (auto _ : state) {
+    CidrSet::Builder b;
+    std::string_view rest = text;
+    while (!rest.empty()) {
+      size_t nl = rest.find('\n');
+      b.AddText(rest.substr(0, nl));
+      rest.remove_prefix(nl == std::string_view::npos ? rest.size() : nl + 1);
+    }
+    set = b.Build();
+  }
+  const double bytes = static_cast<double>(set.MemoryBytes());
+  const size_t prefixes = set.CidrCount();
+  state.counters["ranges"] = static_cast<double>(set.size());
+  state.counters["prefixes"] = static_cast<double>(prefixes);
+  state.counters["bytes_per_range"] = set.size() ? bytes / static_cast<double>(set.size()) : 0;
+  state.counters["bytes_per_prefix"] = prefixes ? bytes / static_cast<double>(prefixes) : 0;
+}
+BENCHMARK(BM_CidrSetMemory)->Unit(benchmark::kMillisecond)->Iterations(1);
 
 }  // namespace
 }  // namespace tw::net

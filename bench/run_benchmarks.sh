@@ -23,23 +23,38 @@ best_of() {
 }
 
 # ---- feed ingest: threatwall feeds parse vs iprange -------------------------
+# Same input, outputs compared byte for byte, ratio = iprange s / threatwall s
+# (wall clock, best of 5, whole processes: read + parse + merge + print).
+# lines/s is threatwall's; peak RSS (KiB, /usr/bin/time %M) is of one run each.
 if command -v iprange >/dev/null; then
   # 1,000,000 lines: random IPv4 addresses and 20% CIDRs (/16../31), seeded.
   awk 'BEGIN { srand(42); for (i = 0; i < 1000000; i++) {
          a = int(rand()*224); b = int(rand()*256); c = int(rand()*256); d = int(rand()*256);
          if (rand() < 0.2) printf "%d.%d.%d.%d/%d\n", a, b, c, d, 16 + int(rand()*16);
          else printf "%d.%d.%d.%d\n", a, b, c, d } }' >"$TMP/gen1m.txt"
-  printf '\n%-28s %10s %10s %12s %8s %s\n' "feed ingest (parse+merge)" "lines" "iprange s" "threatwall s" "ratio" "same set"
+  peak_kb() {  # peak_kb CMD...: the peak resident set of one run, in KiB
+    if [ -x /usr/bin/time ]; then
+      /usr/bin/time -f %M -o "$TMP/rss" "$@" >/dev/null 2>&1 && cat "$TMP/rss"
+    else
+      echo "?"
+    fi
+  }
+  printf '\n%-28s %10s %10s %12s %8s %12s %10s %10s %s\n' "feed ingest (parse+merge)" "lines" "iprange s" \
+    "threatwall s" "ratio" "tw lines/s" "iprange KB" "tw KB" "same set"
   for f in "$FEEDS/firehol_level4.netset" "$TMP/gen1m.txt"; do
     [ -f "$f" ] || continue
     lines=$(grep -cvE '^\s*(#|$)' "$f")
-    t_ip=$(best_of 3 iprange "$f"); cp "$TMP/out" "$TMP/ip.out"
-    t_tw=$(best_of 3 "$BIN/threatwall" feeds parse "$f"); cp "$TMP/out" "$TMP/tw.out"
+    t_ip=$(best_of 5 iprange "$f"); cp "$TMP/out" "$TMP/ip.out"
+    t_tw=$(best_of 5 "$BIN/threatwall" feeds parse "$f"); cp "$TMP/out" "$TMP/tw.out"
     same=no; cmp -s "$TMP/ip.out" "$TMP/tw.out" && same=yes
-    printf '%-28s %10d %10.3f %12.3f %7.1fx %s\n' "$(basename "$f")" "$lines" "$t_ip" "$t_tw" \
-      "$(echo "$t_ip / $t_tw" | bc -l)" "$same"
+    printf '%-28s %10d %10.3f %12.3f %7.1fx %12.0f %10s %10s %s\n' "$(basename "$f")" "$lines" "$t_ip" "$t_tw" \
+      "$(echo "$t_ip / $t_tw" | bc -l)" "$(echo "$lines / $t_tw" | bc -l)" \
+      "$(peak_kb iprange "$f")" "$(peak_kb "$BIN/threatwall" feeds parse "$f")" "$same"
     [ "$same" = yes ] || echo "!! outputs differ for $f"
   done
+  # Memory per stored prefix of a 1M-line set (counters of one benchmark run).
+  "$BIN/tw_bench" --benchmark_filter='^BM_CidrSetMemory' --benchmark_counters_tabular=true 2>/dev/null |
+    awk '/^-+$/ {next} /BM_CidrSetMemory|Benchmark/ {print "  " $0}' || true
 else
   echo "iprange not installed: feed ingest comparison skipped (apt-get install iprange)"
 fi

@@ -2,37 +2,47 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 
 namespace tw::net {
 namespace {
 
-// Sorts by the high 32 bits (the range start) with two 16-bit LSD passes:
-// linear time, which is what makes million-entry feeds cheap.  The order
-// of equal starts does not matter: the merge keeps the larger end.
+// Sorts by the high 32 bits (the range start) with three LSD radix passes
+// of 11, 11 and 10 bits: linear time, which is what makes million-entry
+// feeds cheap.  (Measured on 1M random starts: two 16-bit passes and four
+// 8-bit passes were both slower.)  Already sorted input (netsets usually
+// are) is detected and left alone.  The order of equal starts does not
+// matter: the merge keeps the larger end.
 void SortByStart(std::vector<uint64_t>& v) {
+  if (std::is_sorted(v.begin(), v.end(), [](uint64_t a, uint64_t b) { return (a >> 32) < (b >> 32); })) {
+    return;
+  }
   if (v.size() < 1024) {
     std::sort(v.begin(), v.end());
     return;
   }
-  std::vector<uint32_t> count(2 * 65536, 0);
-  uint32_t* lo_count = count.data();
-  uint32_t* hi_count = count.data() + 65536;
+  constexpr int kShift[3] = {32, 43, 54};
+  constexpr uint64_t kMask = 2047;
+  std::vector<uint32_t> count(3 * 2048, 0);
   for (uint64_t x : v) {
-    ++lo_count[(x >> 32) & 0xffff];
-    ++hi_count[x >> 48];
+    ++count[(x >> kShift[0]) & kMask];
+    ++count[2048 + ((x >> kShift[1]) & kMask)];
+    ++count[4096 + (x >> kShift[2])];
   }
   std::vector<uint64_t> tmp(v.size());
   auto pass = [](const std::vector<uint64_t>& from, std::vector<uint64_t>& to, uint32_t* c, int shift) {
     uint32_t sum = 0;
-    for (int d = 0; d < 65536; ++d) {
+    for (int d = 0; d < 2048; ++d) {
       uint32_t n = c[d];
       c[d] = sum;
       sum += n;
     }
-    for (uint64_t x : from) to[c[(x >> shift) & 0xffff]++] = x;
+    for (uint64_t x : from) to[c[(x >> shift) & kMask]++] = x;
   };
-  pass(v, tmp, lo_count, 32);
-  pass(tmp, v, hi_count, 48);
+  pass(v, tmp, count.data(), kShift[0]);
+  pass(tmp, v, count.data() + 2048, kShift[1]);
+  pass(v, tmp, count.data() + 4096, kShift[2]);
+  v.swap(tmp);
 }
 
 // Merges overlapping and adjacent ranges of a list sorted by start.
@@ -113,6 +123,120 @@ void RangeToCidrs(Uint128 lo, Uint128 hi, bool v4, Sink&& sink) {
   }
 }
 
+// Strict "a.b.c.d" or "a.b.c.d/n" as ip_addr.h and cidr.h define them (no
+// leading zeros, octets <= 255, n <= 32).  False for anything else,
+// including valid texts it does not handle (IPv6, brackets): the caller then
+// asks the general parser, so this only has to be right when it says yes.
+bool FastParseV4(std::string_view t, uint32_t* first, uint32_t* last) {
+  const char* p = t.data();
+  const char* const e = p + t.size();
+  auto digit = [e](const char* q) -> uint32_t {  // 0..9, or 10+ for not a digit / the end
+    return q == e ? 10 : static_cast<uint32_t>(static_cast<unsigned char>(*q) - '0');
+  };
+  // One octet: 1-3 digits, no leading zero, <= 255.
+  auto octet = [&](uint32_t* v) {
+    uint32_t d0 = digit(p);
+    if (d0 > 9) return false;
+    ++p;
+    uint32_t d1 = digit(p);
+    if (d1 > 9) {
+      *v = d0;
+      return true;
+    }
+    if (d0 == 0) return false;
+    ++p;
+    uint32_t d2 = digit(p);
+    if (d2 > 9) {
+      *v = d0 * 10 + d1;
+      return true;
+    }
+    ++p;
+    *v = d0 * 100 + d1 * 10 + d2;
+    return *v <= 255;
+  };
+  uint32_t addr = 0;
+  for (int k = 0; k < 4; ++k) {
+    uint32_t v;
+    if (!octet(&v)) return false;
+    addr = (addr << 8) | v;
+    if (k < 3) {
+      if (p == e || *p != '.') return false;
+      ++p;
+    }
+  }
+  uint32_t len = 32;
+  if (p != e) {
+    if (*p++ != '/') return false;
+    len = digit(p);
+    if (len > 9) return false;
+    ++p;
+    if (p != e) {
+      uint32_t d = digit(p);
+      if (len == 0 || d > 9 || p + 1 != e) return false;
+      len = len * 10 + d;
+      if (len > 32) return false;
+    }
+  }
+  const uint32_t host = len == 0 ? ~uint32_t{0} : (len == 32 ? 0 : ~uint32_t{0} >> len);
+  *first = addr & ~host;
+  *last = *first | host;
+  return true;
+}
+
+// Calls emit(address, prefix_len) for the minimal CIDRs covering the IPv4
+// range [first, last], in order: RangeToCidrs in 64-bit arithmetic.
+template <typename Emit>
+void V4RangeToCidrs(uint32_t first, uint32_t last, Emit&& emit) {
+  uint64_t lo = first;
+  const uint64_t hi = last;
+  while (true) {
+    int align = lo == 0 ? 32 : __builtin_ctzll(lo);
+    int fit = 63 - __builtin_clzll(hi - lo + 1);
+    int b = std::min(align, fit);
+    emit(static_cast<uint32_t>(lo), 32 - b);
+    lo += uint64_t{1} << b;
+    if (lo > hi) return;
+  }
+}
+
+// Decimal text of 0..255, padded to 4 bytes so one fixed-size copy writes it.
+struct Octet {
+  char text[4];
+  uint8_t len;
+};
+constexpr std::array<Octet, 256> kOctets = [] {
+  std::array<Octet, 256> t{};
+  for (int v = 0; v < 256; ++v) {
+    Octet& o = t[v];
+    if (v >= 100) o.text[o.len++] = static_cast<char>('0' + v / 100);
+    if (v >= 10) o.text[o.len++] = static_cast<char>('0' + (v / 10) % 10);
+    o.text[o.len++] = static_cast<char>('0' + v % 10);
+  }
+  return t;
+}();
+
+// A stack buffer in front of a std::string: write at most `item_max` bytes
+// at Cursor(), then Advance past them; full chunks are appended to `out`.
+class Stager {
+ public:
+  Stager(std::string* out, size_t item_max) : out_(out), item_max_(item_max) {}
+  char* Cursor() { return buf_ + used_; }
+  void Advance(char* end) {
+    used_ = static_cast<size_t>(end - buf_);
+    if (sizeof buf_ - used_ < item_max_) Flush();
+  }
+  void Flush() {
+    out_->append(buf_, used_);
+    used_ = 0;
+  }
+
+ private:
+  std::string* out_;
+  size_t item_max_;
+  size_t used_ = 0;
+  char buf_[16384];
+};
+
 }  // namespace
 
 void CidrSet::Builder::Reserve(size_t v4, size_t v6) {
@@ -138,6 +262,11 @@ void CidrSet::Builder::AddRange(const IpAddr& first, const IpAddr& last) {
 }
 
 bool CidrSet::Builder::AddText(std::string_view text) {
+  uint32_t first = 0, last = 0;
+  if (FastParseV4(text, &first, &last)) {
+    v4_.push_back((static_cast<uint64_t>(first) << 32) | last);
+    return true;
+  }
   Cidr c;
   if (TryParseCidr(text, &c) != ParseError::kOk) return false;
   Add(c);
@@ -147,19 +276,32 @@ bool CidrSet::Builder::AddText(std::string_view text) {
 CidrSet CidrSet::Builder::Build() {
   CidrSet set;
   SortByStart(v4_);
-  set.v4_.reserve(v4_.size());
+  // Two passes: count the merged ranges, then fill an exactly sized vector
+  // (no reserve-for-all + shrink_to_fit copy).
+  size_t ranges = 0;
+  uint64_t end = 0;  // one past the last address of the current range
+  for (uint64_t x : v4_) {
+    uint64_t first = x >> 32, last = x & 0xffffffff;
+    if (ranges == 0 || first > end) {
+      ++ranges;
+      end = last + 1;
+    } else if (last + 1 > end) {
+      end = last + 1;
+    }
+  }
+  set.v4_.resize(ranges);
+  size_t w = 0;
   for (uint64_t x : v4_) {
     V4Range r{static_cast<uint32_t>(x >> 32), static_cast<uint32_t>(x)};
-    if (!set.v4_.empty()) {
-      V4Range& cur = set.v4_.back();
+    if (w > 0) {
+      V4Range& cur = set.v4_[w - 1];
       if (static_cast<uint64_t>(r.first) <= static_cast<uint64_t>(cur.last) + 1) {
         if (r.last > cur.last) cur.last = r.last;
         continue;
       }
     }
-    set.v4_.push_back(r);
+    set.v4_[w++] = r;
   }
-  set.v4_.shrink_to_fit();
   std::sort(v6_.begin(), v6_.end(), [](const V6Range& a, const V6Range& b) { return a.first < b.first; });
   Coalesce(v6_);
   set.v6_.assign(v6_.begin(), v6_.end());
@@ -202,18 +344,61 @@ std::vector<Cidr> CidrSet::ToCidrs() const {
   return out;
 }
 
-std::string CidrSet::ToText(bool compact) const {
-  // Formats straight from the ranges: no intermediate vector of Cidr.
-  std::string out;
-  out.reserve(size() * 16);
-  char buf[Cidr::kMaxTextLen + 1];
-  auto add = [&](const Cidr& c) {
-    size_t n = compact ? c.FormatCompactTo(buf) : c.FormatTo(buf);
-    buf[n++] = '\n';
-    out.append(buf, n);
+size_t CidrSet::CidrCount() const {
+  size_t n = 0;
+  auto count = [&n](auto&&...) { ++n; };
+  for (const V4Range& r : v4_) V4RangeToCidrs(r.first, r.last, count);
+  for (const V6Range& r : v6_) RangeToCidrs(r.first, r.last, /*v4=*/false, count);
+  return n;
+}
+
+void CidrSet::AppendCidrs(std::string* out, bool compact, std::string_view before,
+                          std::string_view after) const {
+  // Most ranges of a real feed are one CIDR of ~14 bytes: reserve near that.
+  out->reserve(out->size() + size() * (before.size() + 16 + after.size()));
+  if (before.size() + after.size() > 4096) {  // would not fit the stager's chunk: the plain way
+    char buf[Cidr::kMaxTextLen];
+    for (const Cidr& c : ToCidrs()) {
+      out->append(before).append(buf, compact ? c.FormatCompactTo(buf) : c.FormatTo(buf)).append(after);
+    }
+    return;
+  }
+  // Texts are staged in a stack chunk and appended a chunk at a time:
+  // no zero-filled resize, no per-CIDR call into std::string.
+  Stager st(out, before.size() + Cidr::kMaxTextLen + after.size() + 4);  // +4: octet copy slack
+  auto put = [](char* p, std::string_view s) {
+    for (char c : s) *p++ = c;  // a few bytes: cheaper inline than a memcpy call
+    return p;
   };
-  for (const V4Range& r : v4_) RangeToCidrs(r.first, r.last, /*v4=*/true, add);
-  for (const V6Range& r : v6_) RangeToCidrs(r.first, r.last, /*v4=*/false, add);
+  auto v4 = [&](uint32_t a, int len) {
+    char* p = put(st.Cursor(), before);
+    for (int shift = 24; shift >= 0; shift -= 8) {
+      const Octet& o = kOctets[(a >> shift) & 0xff];
+      std::memcpy(p, o.text, 4);  // fixed size: compiled to one store
+      p += o.len;
+      *p++ = '.';
+    }
+    --p;  // the last '.'
+    if (!compact || len != 32) {
+      *p++ = '/';
+      if (len >= 10) *p++ = static_cast<char>('0' + len / 10);
+      *p++ = static_cast<char>('0' + len % 10);
+    }
+    st.Advance(put(p, after));
+  };
+  for (const V4Range& r : v4_) V4RangeToCidrs(r.first, r.last, v4);
+  auto v6 = [&](const Cidr& c) {
+    char* p = put(st.Cursor(), before);
+    p += compact ? c.FormatCompactTo(p) : c.FormatTo(p);
+    st.Advance(put(p, after));
+  };
+  for (const V6Range& r : v6_) RangeToCidrs(r.first, r.last, /*v4=*/false, v6);
+  st.Flush();
+}
+
+std::string CidrSet::ToText(bool compact) const {
+  std::string out;
+  AppendCidrs(&out, compact, "", "\n");
   return out;
 }
 

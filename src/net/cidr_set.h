@@ -4,9 +4,10 @@
 // duplicated, overlapping); ToCidrs() gives back the minimal sorted list of
 // CIDRs covering exactly the union -- for IPv4 the list `iprange` prints.
 //
-// Building sorts with an LSD radix sort on the range starts and merges
-// linearly: O(n) for IPv4.  Memory: 8 bytes per IPv4 range, 32 per IPv6
-// range (plus vector slack while building; Build() shrinks it).
+// Building sorts with an LSD radix sort on the range starts (skipped when
+// they are already sorted) and merges linearly: O(n) for IPv4.  Memory:
+// exactly 8 bytes per IPv4 range, 32 per IPv6 range, once built (the builder
+// holds 8 bytes per added IPv4 prefix, plus the same again while sorting).
 //
 // Thread-compatible; a const CidrSet may be shared between threads.
 #ifndef TW_NET_CIDR_SET_H_
@@ -16,6 +17,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "net/cidr.h"
@@ -47,7 +49,8 @@ class CidrSet {
     void AddRange(const IpAddr& first, const IpAddr& last);
     // Parses `text` as a CIDR or bare address and adds it; returns false
     // (adding nothing) when the text is not one.  Allocation-free apart from
-    // vector growth.
+    // vector growth; a plain IPv4 "a.b.c.d[/n]" takes a fast path, with the
+    // same result as TryParseCidr.
     bool AddText(std::string_view text);
     CidrSet Build();
 
@@ -72,8 +75,15 @@ class CidrSet {
   // The minimal list of CIDRs covering exactly this set, sorted: IPv4 first,
   // then IPv6, each by address.
   std::vector<Cidr> ToCidrs() const;
-  // ToCidrs() as text, one per line, each ending in '\n'; `compact` writes
-  // single hosts without "/32" or "/128" (the `iprange` form).
+  // The number of CIDRs ToCidrs() returns, without building them.
+  size_t CidrCount() const;
+  // Appends each CIDR of ToCidrs(), in order, to `*out` as
+  // `before` + text + `after` (e.g. `"` and `",` for the items of a JSON
+  // array); `compact` writes single hosts without "/32" or "/128" (the
+  // `iprange` form).  Writes into one growing buffer: no per-CIDR allocation.
+  void AppendCidrs(std::string* out, bool compact, std::string_view before, std::string_view after) const;
+  // ToCidrs() as text, one per line, each ending in '\n' (AppendCidrs with
+  // "" and "\n").
   std::string ToText(bool compact) const;
 
   // Set algebra, linear in the sizes of both sets.

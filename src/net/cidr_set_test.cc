@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -190,6 +191,125 @@ TEST(NetCidrSet, LargeRadixPathMatchesSmallPath) {
   EXPECT_EQ(whole, acc);
   EXPECT_TRUE(whole.Difference(acc).empty());
   EXPECT_GT(whole.V4AddressCount(), 0u);
+}
+
+// AddText (with its IPv4 fast path) must accept exactly what Cidr::Parse
+// accepts, with the same value: every case of testdata/net/cidrs.txt and
+// addresses.txt, then random texts over the fast path's alphabet.
+TEST(NetCidrSet, AddTextAgreesWithCidrParse) {
+  auto check = [](const std::string& text) {
+    SCOPED_TRACE("'" + text + "'");
+    CidrSet::Builder b;
+    bool added = b.AddText(text);
+    Result<Cidr> want = Cidr::Parse(text);
+    ASSERT_EQ(added, want.ok());
+    if (added) {
+      EXPECT_EQ(b.Build().ToCidrs(), std::vector<Cidr>{*want});
+    } else {
+      EXPECT_TRUE(b.Build().empty());
+    }
+  };
+  int cases = 0;
+  for (const char* file : {"cidrs.txt", "addresses.txt"}) {
+    std::ifstream in(fs::path(TW_SOURCE_DIR) / "testdata" / "net" / file);
+    ASSERT_TRUE(in) << file;
+    for (std::string line; std::getline(in, line);) {
+      if (line.empty() || line[0] == '#') continue;
+      std::string input = line.substr(0, line.find('\t'));
+      for (size_t p; (p = input.find("<SP>")) != std::string::npos;) input.replace(p, 4, " ");
+      check(input);
+      ++cases;
+    }
+  }
+  EXPECT_GT(cases, 60);
+  std::mt19937 rng(3);
+  const std::string alphabet = "0123456789./0123456789..";
+  for (int i = 0; i < 200000; ++i) {
+    std::string t;
+    size_t len = rng() % 20;
+    for (size_t k = 0; k < len; ++k) t.push_back(alphabet[rng() % alphabet.size()]);
+    check(t);
+  }
+  // Random valid-looking ones hit the accepting side often.
+  for (int i = 0; i < 20000; ++i) {
+    std::string t = std::to_string(rng() % 300) + "." + std::to_string(rng() % 300) + "." +
+                    std::to_string(rng() % 260) + "." + std::to_string(rng() % 260);
+    if (rng() % 2) t += "/" + std::to_string(rng() % 40);
+    check(t);
+  }
+}
+
+// AppendCidrs / CidrCount / ToText against ToCidrs() formatted one by one,
+// on random sets of both families (single hosts, ranges that split into
+// many CIDRs, the ends of the address space).
+TEST(NetCidrSet, AppendCidrsMatchesToCidrs) {
+  std::mt19937_64 rng(5);
+  for (int round = 0; round < 300; ++round) {
+    CidrSet::Builder b;
+    int n = static_cast<int>(rng() % 30);
+    for (int i = 0; i < n; ++i) {
+      switch (rng() % 4) {
+        case 0: b.Add(Cidr(IpAddr::V4(static_cast<uint32_t>(rng())), 32)); break;
+        case 1: b.Add(Cidr(IpAddr::V4(static_cast<uint32_t>(rng())), static_cast<int>(rng() % 33))); break;
+        case 2: {
+          uint32_t lo = static_cast<uint32_t>(rng());
+          uint32_t hi = lo + static_cast<uint32_t>(rng() % 100000);
+          if (rng() % 8 == 0) hi = 0xffffffff;
+          if (hi >= lo) b.AddRange(IpAddr::V4(lo), IpAddr::V4(hi));
+          break;
+        }
+        default: {
+          Uint128 a = (Uint128{rng()} << 64) | rng();
+          b.Add(Cidr(IpAddr::V6(a), static_cast<int>(rng() % 129)));
+        }
+      }
+    }
+    CidrSet set = b.Build();
+    std::vector<Cidr> cidrs = set.ToCidrs();
+    EXPECT_EQ(set.CidrCount(), cidrs.size());
+    for (bool compact : {false, true}) {
+      std::string want_lines, want_json = "[";
+      char buf[Cidr::kMaxTextLen];
+      for (const Cidr& c : cidrs) {
+        std::string t(buf, compact ? c.FormatCompactTo(buf) : c.FormatTo(buf));
+        want_lines += t + "\n";
+        want_json += "\"" + t + "\",";
+      }
+      EXPECT_EQ(set.ToText(compact), want_lines);
+      std::string json = "[";
+      set.AppendCidrs(&json, compact, "\"", "\",");
+      EXPECT_EQ(json, want_json);
+    }
+  }
+  // Long separators take another path; same result.
+  CidrSet two = CidrSet::FromCidrs(std::vector<Cidr>{*Cidr::Parse("10.0.0.0/8"), *Cidr::Parse("2001:db8::1")});
+  const std::string sep(5000, '-');
+  std::string wide;
+  two.AppendCidrs(&wide, true, sep, "\n");
+  EXPECT_EQ(wide, sep + "10.0.0.0/8\n" + sep + "2001:db8::1\n");
+  EXPECT_EQ(CidrSet().CidrCount(), 0u);
+  EXPECT_EQ(CidrSet().ToText(true), "");
+  CidrSet all = CidrSet::FromCidrs(std::vector<Cidr>{*Cidr::Parse("0.0.0.0/0"), *Cidr::Parse("::/0")});
+  EXPECT_EQ(all.ToText(true), "0.0.0.0/0\n::/0\n");
+  EXPECT_EQ(all.CidrCount(), 2u);
+}
+
+// Build() on sorted input skips the radix sort, on unsorted input sorts
+// with it: both must give the same set as the small-input std::sort path.
+TEST(NetCidrSet, SortedUnsortedAndSmallInputsAgree) {
+  std::mt19937 rng(13);
+  std::vector<Cidr> cidrs;
+  for (int i = 0; i < 20000; ++i) cidrs.emplace_back(IpAddr::V4(rng()), 16 + static_cast<int>(rng() % 17));
+  CidrSet shuffled = CidrSet::FromCidrs(cidrs);
+  std::vector<Cidr> sorted = cidrs;
+  std::sort(sorted.begin(), sorted.end());
+  EXPECT_EQ(CidrSet::FromCidrs(sorted), shuffled);
+  CidrSet acc;
+  for (size_t i = 0; i < cidrs.size(); i += 1000) {
+    acc = acc.Union(CidrSet::FromCidrs(std::span<const Cidr>(cidrs).subspan(i, 1000)));
+  }
+  EXPECT_EQ(acc, shuffled);
+  EXPECT_EQ(shuffled.MemoryBytes(), shuffled.size() * sizeof(V4Range));  // exactly sized
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
+#include <functional>
 #include <string>
 
 #include "model/jsonpath.h"
@@ -62,27 +64,19 @@ std::string_view NextToken(std::string_view& s) {
   return tok;
 }
 
-class Collector {
+// The parsers' side of an EntrySink: forwards and counts.
+class Out {
  public:
-  Collector(ParsedBody& out, const ParseLimits& limits) : out_(out), limits_(limits) {}
-  void Entry(std::string_view e, uint64_t line) {
-    out_.entries.push_back(e);
-    out_.entry_lines.push_back(line);
-  }
-  void Owned(std::string e, uint64_t line) {
-    out_.storage_.push_back(std::move(e));
-    Entry(out_.storage_.back(), line);
-  }
+  explicit Out(EntrySink& sink) : sink_(sink) {}
+  void Entry(std::string_view e, uint64_t line) { sink_.Entry(e, line); }
   void Skip(uint64_t line, std::string_view reason, std::string_view text) {
-    ++out_.skipped;
-    if (out_.examples.size() < limits_.max_examples) {
-      out_.examples.push_back({line, std::string(reason), std::string(text.substr(0, 120))});
-    }
+    ++counts.skipped;
+    sink_.Skip(line, reason, text);
   }
+  ParseCounts counts;
 
  private:
-  ParsedBody& out_;
-  const ParseLimits& limits_;
+  EntrySink& sink_;
 };
 
 // Addresses that start a hosts-file line (the names after them are the data).
@@ -99,8 +93,25 @@ bool IsIgnoredHostName(std::string_view n) {
          n.starts_with("ip6-");
 }
 
+// Bytes that can be neither a space nor a comment start: a line made only of
+// them is one bare token (the common `1.2.3.4` line), which skips the
+// general path below.
+constexpr std::array<bool, 256> kPlainByte = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0x21; c < 0x80; ++c) t[c] = c != '#' && c != ';';
+  return t;
+}();
+
 // One newline-format line (without its terminator).
-void NewlineLine(std::string_view line, uint64_t lineno, Collector& c, ParsedBody& out) {
+void NewlineLine(std::string_view line, uint64_t lineno, Out& out) {
+  if (!line.empty() && line[0] != '!' && line[0] != '[' && line[0] != '|') {
+    size_t i = 0;
+    while (i < line.size() && kPlainByte[static_cast<unsigned char>(line[i])]) ++i;
+    if (i == line.size()) {
+      ++out.counts.data_lines;
+      return out.Entry(line, lineno);
+    }
+  }
   std::string_view s = Trim(line);
   if (s.empty()) return;
   // `[Adblock Plus 2.0]`-style section lines; a bracketed IPv6 address has a colon.
@@ -111,90 +122,99 @@ void NewlineLine(std::string_view line, uint64_t lineno, Collector& c, ParsedBod
   size_t cut = s.find_first_of("#;");
   if (cut != std::string_view::npos) s = Trim(s.substr(0, cut));
   if (s.empty()) return;
-  ++out.data_lines;
+  ++out.counts.data_lines;
   std::string_view rest = s;
   std::string_view first = NextToken(rest);
   if (first.starts_with("||")) {  // adblock ||host^$options
     std::string_view host = first.substr(2);
     size_t end = host.find_first_of("^$/");
     host = host.substr(0, end);
-    if (host.empty()) return c.Skip(lineno, "empty adblock rule", line);
-    return c.Entry(host, lineno);
+    if (host.empty()) return out.Skip(lineno, "empty adblock rule", line);
+    return out.Entry(host, lineno);
   }
-  if (IsHostsAddress(first) && !Trim(rest).empty()) {
+  if (!Trim(rest).empty() && IsHostsAddress(first)) {
     bool any = false;
     while (true) {
       std::string_view name = NextToken(rest);
       if (name.empty()) break;
       if (IsIgnoredHostName(name)) {
-        ++out.ignored;
+        ++out.counts.ignored;
         any = true;
         continue;
       }
-      c.Entry(name, lineno);
+      out.Entry(name, lineno);
       any = true;
     }
-    if (!any) c.Skip(lineno, "hosts line without a name", line);
+    if (!any) out.Skip(lineno, "hosts line without a name", line);
     return;
   }
-  c.Entry(first, lineno);
+  out.Entry(first, lineno);
 }
 
-Status ParseNewline(std::string_view body, const ParseLimits& limits, ParsedBody& out) {
-  Collector c(out, limits);
+Status ParseNewline(std::string_view body, const ParseLimits& limits, Out& out) {
   if (body.starts_with(kBom)) body.remove_prefix(kBom.size());
+  const char* p = body.data();
+  const char* const end = p + body.size();
+  // The next '\n' and '\r' at or after p, found with memchr and reused until
+  // passed: two scans of the body in all, whatever mix of terminators it has.
+  const char* lf = p;
+  const char* cr = p;
+  auto next = [end](const char* from, char c) {
+    const void* hit = std::memchr(from, c, static_cast<size_t>(end - from));
+    return hit ? static_cast<const char*>(hit) : end;
+  };
+  if (p < end) {
+    lf = next(p, '\n');
+    cr = next(p, '\r');
+  }
   uint64_t lineno = 0;
-  while (!body.empty()) {
+  while (p < end) {
     ++lineno;
-    size_t nl = body.find_first_of("\r\n");
-    std::string_view line = body.substr(0, nl);
-    if (nl == std::string_view::npos) {
-      body = {};
-    } else {
-      size_t skip = (body[nl] == '\r' && nl + 1 < body.size() && body[nl + 1] == '\n') ? 2 : 1;
-      body.remove_prefix(nl + skip);
-    }
+    if (lf < p) lf = next(p, '\n');
+    if (cr < p) cr = next(p, '\r');
+    const char* stop = lf < cr ? lf : cr;
+    std::string_view line(p, static_cast<size_t>(stop - p));
+    p = stop == end ? end : (stop == cr && cr + 1 < end && cr[1] == '\n' ? cr + 2 : stop + 1);
     if (line.size() > limits.max_line_bytes) {
-      ++out.data_lines;
-      c.Skip(lineno, "line longer than " + std::to_string(limits.max_line_bytes) + " bytes", line);
+      ++out.counts.data_lines;
+      out.Skip(lineno, "line longer than " + std::to_string(limits.max_line_bytes) + " bytes", line);
       continue;
     }
-    NewlineLine(line, lineno, c, out);
+    NewlineLine(line, lineno, out);
   }
   return Status::Ok();
 }
 
 // Adds the string(s) in one selected JSON value.
-void JsonValue(const json::value& v, uint64_t lineno, Collector& c, ParsedBody& out, bool flatten) {
+void JsonValue(const json::value& v, uint64_t lineno, Out& out, bool flatten) {
   if (v.is_string()) {
-    ++out.data_lines;
-    c.Owned(std::string(v.get_string()), lineno);
+    ++out.counts.data_lines;
+    const json::string& str = v.get_string();
+    out.Entry(std::string_view(str.data(), str.size()), lineno);
   } else if (flatten && v.is_array()) {
-    for (const json::value& e : v.get_array()) JsonValue(e, lineno, c, out, false);
+    for (const json::value& e : v.get_array()) JsonValue(e, lineno, out, false);
   } else {
-    ++out.data_lines;
-    c.Skip(lineno, std::string("not a string: ") + std::string(to_string(v.kind())),
+    ++out.counts.data_lines;
+    out.Skip(lineno, std::string("not a string: ") + std::string(to_string(v.kind())),
            json::serialize(v).substr(0, 120));
   }
 }
 
-Status ParseJson(std::string_view body, const FeedFormat& format, const ParseLimits& limits,
-                 ParsedBody& out) {
+Status ParseJson(std::string_view body, const FeedFormat& format, const ParseLimits& limits, Out& out) {
   auto path = model::JsonPath::Compile(format.json_path);
   if (!path) return path.error().WithPrefix("format.json.path: ");
-  Collector c(out, limits);
   if (body.starts_with(kBom)) body.remove_prefix(kBom.size());
   boost::system::error_code ec;
   json::value doc = json::parse(body, ec);
   if (!ec) {
     std::vector<const json::value*> sel = path->Evaluate(doc);
     if (sel.size() == 1 && sel[0]->is_array()) {
-      for (const json::value& e : sel[0]->get_array()) JsonValue(e, 1, c, out, false);
+      for (const json::value& e : sel[0]->get_array()) JsonValue(e, 1, out, false);
     } else if (sel.size() == 1 && !sel[0]->is_string()) {
       return Status::InvalidArgument("json body: path '" + format.json_path +
                                      "' does not produce an array of strings");
     } else {
-      for (const json::value* v : sel) JsonValue(*v, 1, c, out, false);
+      for (const json::value* v : sel) JsonValue(*v, 1, out, false);
     }
     return Status::Ok();
   }
@@ -211,8 +231,8 @@ Status ParseJson(std::string_view body, const FeedFormat& format, const ParseLim
     line = Trim(line);
     if (line.empty()) continue;
     if (line.size() > limits.max_line_bytes) {
-      ++out.data_lines;
-      c.Skip(lineno, "line longer than " + std::to_string(limits.max_line_bytes) + " bytes", line);
+      ++out.counts.data_lines;
+      out.Skip(lineno, "line longer than " + std::to_string(limits.max_line_bytes) + " bytes", line);
       continue;
     }
     json::value v = json::parse(line, ec);
@@ -221,18 +241,18 @@ Status ParseJson(std::string_view body, const FeedFormat& format, const ParseLim
         // Neither one document nor JSON-lines: report the whole-body error.
         return Status::InvalidArgument("json body: " + first_error);
       }
-      ++out.data_lines;
-      c.Skip(lineno, "invalid JSON: " + ec.message(), line);
+      ++out.counts.data_lines;
+      out.Skip(lineno, "invalid JSON: " + ec.message(), line);
       continue;
     }
     ++docs;
     std::vector<const json::value*> sel = path->Evaluate(v);
     if (sel.empty()) {
-      ++out.data_lines;
-      c.Skip(lineno, "path selects nothing", line);
+      ++out.counts.data_lines;
+      out.Skip(lineno, "path selects nothing", line);
       continue;
     }
-    for (const json::value* s : sel) JsonValue(*s, lineno, c, out, true);
+    for (const json::value* s : sel) JsonValue(*s, lineno, out, true);
   }
   if (docs == 0 && !Trim(body).empty()) return Status::InvalidArgument("json body: " + first_error);
   return Status::Ok();
@@ -352,7 +372,7 @@ class CsvReader {
   uint64_t lineno_ = 0;
 };
 
-Status ParseCsv(std::string_view body, const CsvFormat& f, const ParseLimits& limits, ParsedBody& out) {
+Status ParseCsv(std::string_view body, const CsvFormat& f, const ParseLimits& limits, Out& out) {
   if (f.column_delimiter.empty() || f.column_delimiter == "\"" || f.column_delimiter == "\n" ||
       f.column_delimiter == "\r") {
     return Status::InvalidArgument("format.csv.columnDelimiter: invalid delimiter");
@@ -364,7 +384,6 @@ Status ParseCsv(std::string_view body, const CsvFormat& f, const ParseLimits& li
     return Status::InvalidArgument("format.csv.fieldName: requires header: true");
   }
   if (body.starts_with(kBom)) body.remove_prefix(kBom.size());
-  Collector c(out, limits);
   CsvReader reader(body, f, limits);
   std::vector<std::string> fields;
   uint64_t line = 0;
@@ -395,25 +414,25 @@ Status ParseCsv(std::string_view body, const CsvFormat& f, const ParseLimits& li
       continue;
     }
     first = false;
-    ++out.data_lines;
+    ++out.counts.data_lines;
     if (column >= fields.size()) {
-      c.Skip(line, "record has no column " + std::to_string(column), fields.empty() ? "" : fields[0]);
+      out.Skip(line, "record has no column " + std::to_string(column), fields.empty() ? "" : fields[0]);
       continue;
     }
-    c.Owned(std::move(fields[column]), line);
+    out.Entry(fields[column], line);
   }
   return Status::Ok();
 }
 
 }  // namespace
 
-Result<ParsedBody> ParseFeedBody(std::string_view body, const FeedFormat& format, Content /*content*/,
-                                 const ParseLimits& limits) {
+Result<ParseCounts> ParseFeedBody(std::string_view body, const FeedFormat& format, Content /*content*/,
+                                  const ParseLimits& limits, EntrySink& sink) {
   if (body.size() > limits.max_body_bytes) {
     return Status::TooLarge("feed body of " + std::to_string(body.size()) + " bytes is over the limit of " +
                             std::to_string(limits.max_body_bytes));
   }
-  ParsedBody out;
+  Out out(sink);
   switch (format.kind) {
     case FeedFormat::Kind::kNewlineDelimited:
       TW_RETURN_IF_ERROR(ParseNewline(body, limits, out));
@@ -429,6 +448,49 @@ Result<ParsedBody> ParseFeedBody(std::string_view body, const FeedFormat& format
       TW_RETURN_IF_ERROR(ParseCsv(body, format.csv, limits, out));
       break;
   }
+  return out.counts;
+}
+
+namespace {
+
+// Collects into a ParsedBody; copies entries that do not view `body`.
+class Collector final : public EntrySink {
+ public:
+  Collector(std::string_view body, ParsedBody& out, const ParseLimits& limits)
+      : body_(body), out_(out), limits_(limits) {}
+  void Entry(std::string_view e, uint64_t line) override {
+    // std::less gives a total order even for pointers into different objects.
+    std::less<const char*> lt;
+    const bool in_body = !lt(e.data(), body_.data()) && !lt(body_.data() + body_.size(), e.data() + e.size());
+    if (!in_body) {
+      out_.storage_.emplace_back(e);
+      e = out_.storage_.back();
+    }
+    out_.entries.push_back(e);
+    out_.entry_lines.push_back(line);
+  }
+  void Skip(uint64_t line, std::string_view reason, std::string_view text) override {
+    if (out_.examples.size() < limits_.max_examples) {
+      out_.examples.push_back({line, std::string(reason), std::string(text.substr(0, 120))});
+    }
+  }
+
+ private:
+  std::string_view body_;
+  ParsedBody& out_;
+  const ParseLimits& limits_;
+};
+
+}  // namespace
+
+Result<ParsedBody> ParseFeedBody(std::string_view body, const FeedFormat& format, Content content,
+                                 const ParseLimits& limits) {
+  ParsedBody out;
+  Collector collector(body, out, limits);
+  TW_ASSIGN_OR_RETURN(ParseCounts counts, ParseFeedBody(body, format, content, limits, collector));
+  out.data_lines = counts.data_lines;
+  out.skipped = counts.skipped;
+  out.ignored = counts.ignored;
   return out;
 }
 

@@ -73,8 +73,37 @@ struct ParsedBody {
   std::deque<std::string> storage_;
 };
 
-// Parses `body` as `format`.  `content` is informational for now (entries are
-// raw strings either way; callers validate as IP or domain).
+// Receives what a parser finds, in body order (line numbers never go down).
+// The parser keeps no per-entry state: a sink that only counts or feeds a
+// builder parses in constant extra memory.
+class EntrySink {
+ public:
+  virtual ~EntrySink() = default;
+  // One trimmed, non-empty entry found on 1-based line `line`.  `entry`
+  // views the body or parser scratch space: it is valid only during the call.
+  virtual void Entry(std::string_view entry, uint64_t line) = 0;
+  // A data line (or JSON value / CSV record) that gave no entry: `reason`
+  // says why, `text` is the line as read (not cut; valid during the call).
+  virtual void Skip(uint64_t line, std::string_view reason, std::string_view text) = 0;
+};
+
+// What a sink-based parse counted (entries themselves went to the sink).
+struct ParseCounts {
+  uint64_t data_lines = 0;  // lines/records/values looked at as data
+  uint64_t skipped = 0;     // = the number of EntrySink::Skip calls
+  uint64_t ignored = 0;     // hosts-file localhost-style names
+};
+
+// Parses `body` as `format`, handing each entry and skip to `sink` as it is
+// found.  On an error some entries may already have been delivered; the
+// caller discards them.  `content` is informational (entries are raw
+// strings either way; callers validate as IP or domain).
+Result<ParseCounts> ParseFeedBody(std::string_view body, const FeedFormat& format, Content content,
+                                  const ParseLimits& limits, EntrySink& sink);
+
+// The same parse collected into a ParsedBody (a thin wrapper over the sink
+// form: entries that are slices of `body` are kept as views, others copied
+// into storage_).
 Result<ParsedBody> ParseFeedBody(std::string_view body, const FeedFormat& format, Content content,
                                  const ParseLimits& limits = {});
 

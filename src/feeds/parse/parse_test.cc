@@ -167,6 +167,52 @@ TEST(FeedParseNewline, LongLineSkippedWithLineNumber) {
   EXPECT_EQ(r->skipped, 1u);
 }
 
+TEST(FeedParseNewline, TerminatorMixes) {
+  EXPECT_EQ(Entries("1.1.1.1\r", Text()), V{"1.1.1.1"});
+  EXPECT_EQ(Entries("1.1.1.1\r\r2.2.2.2\n\r\n3.3.3.3\n\n", Text()), (V{"1.1.1.1", "2.2.2.2", "3.3.3.3"}));
+  auto r = ParseFeedBody("a\rb\r\nc\n\rd", Text(), Content::kIPSet);
+  ASSERT_TRUE(r.ok());
+  // CR, CRLF, LF and CR each end one line: d is on line 5.
+  EXPECT_EQ(r->entry_lines, (std::vector<uint64_t>{1, 2, 3, 5}));
+}
+
+TEST(FeedParseNewline, BareTokenFastPathMatchesGeneralRules) {
+  // Lines that look plain but start a special form, or carry a space or a
+  // comment anywhere, must still get the general treatment.
+  EXPECT_EQ(Entries("!x\n[y]\n||h.example^\n|x\n1.2.3.4;c\n1.2.3.5\t7\n\x7f\n", Text()),
+            (V{"h.example", "|x", "1.2.3.4", "1.2.3.5", "\x7f"}));
+}
+
+// The sink form reports entries and skips interleaved in body order, and the
+// counts the vector form reports.
+class Recorder final : public EntrySink {
+ public:
+  void Entry(std::string_view e, uint64_t line) override { log.push_back(std::to_string(line) + " " + std::string(e)); }
+  void Skip(uint64_t line, std::string_view reason, std::string_view text) override {
+    log.push_back(std::to_string(line) + " skip " + std::string(reason) + ": " + std::string(text));
+  }
+  std::vector<std::string> log;
+};
+
+TEST(FeedParse, SinkSeesEntriesAndSkipsInOrder) {
+  ParseLimits limits;
+  limits.max_line_bytes = 30;
+  Recorder rec;
+  auto counts = ParseFeedBody("1.1.1.1\n||^\n0.0.0.0 localhost b.example\n" + std::string(31, 'x') + "\nz\n", Text(),
+                              Content::kIPSet, limits, rec);
+  ASSERT_TRUE(counts.ok());
+  EXPECT_EQ(rec.log, (V{"1 1.1.1.1", "2 skip empty adblock rule: ||^", "3 b.example",
+                        "4 skip line longer than 30 bytes: " + std::string(31, 'x'), "5 z"}));
+  EXPECT_EQ(counts->data_lines, 5u);
+  EXPECT_EQ(counts->skipped, 2u);
+  EXPECT_EQ(counts->ignored, 1u);
+
+  Recorder json;
+  auto j = ParseFeedBody("{\"a\":[\"x\",1]}\n{\"b\":2}\n{\"a\":\"y\"}\n", Json("$.a"), Content::kIPSet, {}, json);
+  ASSERT_TRUE(j.ok()) << j.status().ToString();
+  EXPECT_EQ(json.log, (V{"1 x", "1 skip not a string: int64: 1", "2 skip path selects nothing: {\"b\":2}", "3 y"}));
+}
+
 TEST(FeedParse, BodySizeGuard) {
   ParseLimits limits;
   limits.max_body_bytes = 4;
