@@ -30,7 +30,13 @@ void SendJson(ResponseWriter& w, int code, const json::value& body, const std::v
   w.Send(code, kJson, json::serialize(body) + "\n", headers);
 }
 
-void SendResponse(ResponseWriter& w, const ApiResponse& r) { SendJson(w, r.code, r.body, r.warnings); }
+void SendResponse(ResponseWriter& w, ApiResponse r) {
+  if (!r.raw_body.empty() && r.warnings.empty()) {
+    r.raw_body.push_back('\n');
+    return w.Send(r.code, kJson, std::move(r.raw_body), {});
+  }
+  SendJson(w, r.code, r.body, r.warnings);
+}
 
 void SendError(ResponseWriter& w, int code, std::string_view message) {
   SendJson(w, code, StatusBody(code, ReasonForCode(code), message));

@@ -7,6 +7,7 @@
 
 #include "api/label_selector.h"
 #include "api/patch.h"
+#include "base/json_text.h"
 #include "base/strings.h"
 #include "model/admit.h"
 #include "model/table.h"
@@ -38,6 +39,9 @@ bool IsTieredPolicy(const model::KindInfo& kind) {
 }
 bool IsNamespace(const model::KindInfo& kind) { return &kind == &NamespaceKind(); }
 bool IsTier(const model::KindInfo& kind) { return &kind == &TierKind(); }
+// Objects at least this large are served by Get without parsing them.
+constexpr size_t kRawServeBytes = size_t{256} << 10;
+
 bool IsSecret(const model::KindInfo& kind) { return kind.group.empty() && kind.kind == "Secret"; }
 
 store::Key KeyOf(const model::KindInfo& kind, const std::string& ns, const std::string& name) {
@@ -68,18 +72,6 @@ bool ParseRevision(std::string_view text, int64_t* out) {
   return ec == std::errc() && p == text.data() + text.size() && *out >= 0;
 }
 
-std::string NewUid() {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  uint64_t a = rng(), b = rng();
-  a = (a & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // version 4
-  b = (b & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // RFC 4122 variant
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(a >> 32),
-                static_cast<unsigned>((a >> 16) & 0xffff), static_cast<unsigned>(a & 0xffff),
-                static_cast<unsigned>(b >> 48), static_cast<unsigned long long>(b & 0xffffffffffffULL));
-  return buf;
-}
-
 // DNS-1123 subdomain characters; what every served kind allows in a name
 // (the per-kind rules are Admit's).  Path names that fail this cannot name
 // a stored object.
@@ -101,6 +93,36 @@ Result<json::object> Decode(const store::Record& record) {
   if (ec || !v.is_object())
     return Status::Internal("stored value of " + record.key.kind + " " + record.key.ns + "/" + record.key.name +
                             " is not a JSON object");
+  json::object obj = std::move(v.get_object());
+  EnsureObject(obj, "metadata")["resourceVersion"] = std::to_string(record.mod_revision);
+  return obj;
+}
+
+// A large value's JSON with every big array replaced by an array of nulls of
+// the same length: what selectors and table cells need (they read metadata
+// and count nets) at a fraction of a full DOM's memory.
+json::value ParseSummarized(std::string_view text, int depth) {
+  constexpr size_t kBigMember = size_t{64} << 10;
+  if (text.size() >= kBigMember && !text.empty()) {
+    if (text.front() == '[') {
+      if (auto n = CountArrayElements(text)) return json::array(*n, nullptr);
+    } else if (text.front() == '{' && depth < 4) {
+      if (auto members = ObjectMembers(text)) {
+        json::object out;
+        for (const auto& [key, value] : *members) out[key] = ParseSummarized(value, depth + 1);
+        return out;
+      }
+    }
+  }
+  boost::system::error_code ec;
+  json::value v = json::parse(text, ec);
+  return ec ? json::value(nullptr) : v;
+}
+
+Result<json::object> DecodeSummary(const store::Record& record) {
+  if (record.value.size() < kRawServeBytes) return Decode(record);
+  json::value v = ParseSummarized(record.value, 0);
+  if (!v.is_object()) return Decode(record);
   json::object obj = std::move(v.get_object());
   EnsureObject(obj, "metadata")["resourceVersion"] = std::to_string(record.mod_revision);
   return obj;
@@ -328,6 +350,14 @@ class WatchImpl : public ResourceWatch {
         }
         return std::nullopt;
       }
+      if (ev->type == store::EventType::kDeleted && ev->record.value.empty()) {
+        // A chunked object's pieces can be gone by the time a late watcher
+        // reads its deletion: identify it by its key.
+        json::object meta{{"name", ev->record.key.name}};
+        if (!ev->record.key.ns.empty()) meta["namespace"] = ev->record.key.ns;
+        ev->record.value = json::serialize(json::object{
+            {"apiVersion", kind_.ApiVersion()}, {"kind", kind_.kind}, {"metadata", std::move(meta)}});
+      }
       auto obj = Decode(ev->record);
       if (obj.ok() && filters_.Matches(*obj)) {
         Redact(kind_, role_, *obj);
@@ -404,13 +434,40 @@ ApiResponse ResourceService::Get(const ResourceTarget& target, const ReadOptions
   if (kind.namespaced && target.ns.empty())
     return ErrorResponse(404, "NotFound", "the server could not find the requested resource");
   Stored stored;
-  if (auto err = Load(target, &stored)) return *err;
+  if (!options.as_table && !(options.role == Role::kReadOnly && IsSecret(kind))) {
+    // A large object (a 1M-entry GlobalNetworkSet is ~19 MB) is served as
+    // its stored JSON with resourceVersion spliced in as text, without a
+    // ~100 MB DOM.  Small ones take the ordinary path below.
+    auto rec = store_.Get(KeyOf(kind, target.ns, target.name));
+    if (!rec.ok()) return rec.error().IsNotFound() ? NotFoundError(kind, target.name) : FromStatus(rec.error());
+    if (rec->value.size() >= kRawServeBytes) {
+      if (auto text = WithResourceVersionText(rec->value, rec->mod_revision)) {
+        ApiResponse response;
+        response.raw_body = std::move(*text);
+        return response;
+      }
+    }
+    auto obj = Decode(*rec);
+    if (!obj.ok()) return FromStatus(obj.error());
+    stored = Stored{std::move(*rec), std::move(*obj)};
+  } else if (options.as_table && !options.table_include_object) {
+    auto rec = store_.Get(KeyOf(kind, target.ns, target.name));
+    if (!rec.ok()) return rec.error().IsNotFound() ? NotFoundError(kind, target.name) : FromStatus(rec.error());
+    auto obj = DecodeSummary(*rec);
+    if (!obj.ok()) return FromStatus(obj.error());
+    rec->value = std::string();  // the summary is all a table needs
+    stored = Stored{std::move(*rec), std::move(*obj)};
+  } else if (auto err = Load(target, &stored)) {
+    return *err;
+  }
   json::object& obj = stored.object;
   Redact(kind, options.role, obj);
   if (options.as_table) {
     json::object meta;
     meta["resourceVersion"] = std::to_string(stored.record.mod_revision);
-    return WithRv(TableDoc(kind, {obj}, meta, options.table_include_object, clock_.Now()), 200);
+    std::vector<json::object> one;
+    one.push_back(std::move(obj));
+    return WithRv(TableDoc(kind, one, meta, options.table_include_object, clock_.Now()), 200);
   }
   return WithRv(std::move(obj), 200);
 }
@@ -438,10 +495,16 @@ ApiResponse ResourceService::List(const ResourceTarget& target, const ReadOption
     has_after = true;
   }
   std::vector<json::object> items;
+  // Large objects in a JSON list are sent as their stored text (no DOM):
+  // raw[i] non-empty replaces items[i] in the output.
+  std::vector<std::string> raw;
+  bool raw_ok = !options.as_table && !(options.role == Role::kReadOnly && IsSecret(kind));
+  bool any_raw = false;
   std::string next_token;
-  for (const store::Record& rec : list->records) {
+  for (store::Record& rec : list->records) {
     if (has_after && std::tie(rec.key.ns, rec.key.name) <= std::tie(after_ns, after_name)) continue;
-    auto obj = Decode(rec);
+    bool large = rec.value.size() >= kRawServeBytes && !(options.as_table && options.table_include_object);
+    auto obj = large ? DecodeSummary(rec) : Decode(rec);
     if (!obj.ok()) return FromStatus(obj.error());
     if (!filters->Matches(*obj)) continue;
     if (options.limit > 0 && static_cast<int64_t>(items.size()) >= options.limit) {
@@ -450,6 +513,11 @@ ApiResponse ResourceService::List(const ResourceTarget& target, const ReadOption
       break;
     }
     Redact(kind, options.role, *obj);
+    std::optional<std::string> text;
+    if (large && raw_ok) text = WithResourceVersionText(rec.value, rec.mod_revision);
+    rec.value = std::string();
+    any_raw = any_raw || text.has_value();
+    raw.push_back(text ? std::move(*text) : std::string());
     items.push_back(std::move(*obj));
   }
   json::object meta;
@@ -457,6 +525,24 @@ ApiResponse ResourceService::List(const ResourceTarget& target, const ReadOption
   if (!next_token.empty()) meta["continue"] = next_token;
   if (options.as_table)
     return WithRv(TableDoc(kind, items, meta, options.table_include_object, clock_.Now()), 200);
+  if (any_raw) {
+    ApiResponse response;
+    std::string& out = response.raw_body;
+    out = "{\"kind\":" + json::serialize(json::value(std::string(kind.kind) + "List")) +
+          ",\"apiVersion\":" + json::serialize(json::value(kind.ApiVersion())) +
+          ",\"metadata\":" + json::serialize(meta) + ",\"items\":[";
+    for (size_t i = 0; i < items.size(); ++i) {
+      if (i > 0) out.push_back(',');
+      if (raw[i].empty()) {
+        out += json::serialize(items[i]);
+      } else {
+        out += raw[i];
+        raw[i] = std::string();
+      }
+    }
+    out += "]}";
+    return response;
+  }
   json::object out;
   out["kind"] = std::string(kind.kind) + "List";
   out["apiVersion"] = kind.ApiVersion();
@@ -659,7 +745,7 @@ ApiResponse ResourceService::Write(const ResourceTarget& target, json::object do
     if (SpecPart(obj) != SpecPart(existing->object)) ++gen;
     m["generation"] = gen;
   } else {
-    m["uid"] = NewUid();
+    m["uid"] = NewUuid();
     m["creationTimestamp"] = FormatRfc3339(clock_.Now());
     m["generation"] = 1;
   }

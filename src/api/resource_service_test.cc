@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 
 #include "model/table.h"
+#include "store/chunked_store.h"
 #include "store/mem_store.h"
 
 namespace tw::api {
@@ -555,6 +556,72 @@ TEST(AuthenticatorTest, Decisions) {
   EXPECT_TRUE(Authenticator::Authorize(Role::kAdmin, "DELETE").ok());
   Authenticator empty("", "");
   EXPECT_FALSE(empty.Authenticate("Bearer ").ok());
+}
+
+// A large object is served as text (no DOM) and reads back exactly like a
+// small one: same JSON, resourceVersion included.
+TEST_F(ResourceServiceTest, LargeObjectsAreServedAsTextWithTheirResourceVersion) {
+  const model::KindInfo* gns = K("projectcalico.org/v3", "GlobalNetworkSet");
+  std::string nets;
+  for (int i = 0; i < 30000; ++i) nets += std::string(i ? "," : "") + "\"10." + std::to_string(i / 256) + "." +
+                                        std::to_string(i % 256) + ".0/24\"";
+  std::string body = R"({"apiVersion":"projectcalico.org/v3","kind":"GlobalNetworkSet","metadata":{"name":"big",)"
+                     R"("labels":{"a":"b"}},"spec":{"nets":[)" + nets + "]}}";
+  ApiResponse created = Create(gns, body);
+  ASSERT_EQ(created.code, 201) << json::serialize(created.body);
+  ApiResponse got = Get(gns, "big");
+  ASSERT_EQ(got.code, 200);
+  ASSERT_FALSE(got.raw_body.empty());
+  json::value parsed = json::parse(got.raw_body);
+  EXPECT_EQ(parsed, created.body);
+  EXPECT_EQ(At(parsed, "/metadata/resourceVersion"), At(created.body, "/metadata/resourceVersion"));
+  EXPECT_EQ(parsed.at_pointer("/spec/nets").as_array().size(), 30000u);
+  EXPECT_TRUE(Get(Tier(), "default").raw_body.empty());  // small objects: the ordinary path
+
+  ApiResponse list = List(gns);
+  ASSERT_EQ(list.code, 200);
+  ASSERT_FALSE(list.raw_body.empty());
+  json::value items = json::parse(list.raw_body);
+  EXPECT_EQ(At(items, "/kind"), "GlobalNetworkSetList");
+  ASSERT_EQ(items.at_pointer("/items").as_array().size(), 1u);
+  EXPECT_EQ(items.at_pointer("/items/0"), created.body);
+
+  // Tables and selectors read a summary: the count of nets is right.
+  ReadOptions table;
+  table.as_table = true;
+  table.label_selector = "a=b";
+  ApiResponse rows = List(gns, "", table);
+  ASSERT_EQ(rows.code, 200) << json::serialize(rows.body);
+  EXPECT_EQ(At(rows.body, "/rows/0/cells/1"), "30000");
+  table.label_selector = "a=c";
+  EXPECT_EQ(List(gns, "", table).body.at_pointer("/rows").as_array().size(), 0u);
+  EXPECT_EQ(At(Get(gns, "big", "", ReadOptions{.as_table = true}).body, "/rows/0/cells/1"), "30000");
+}
+
+// Over a ChunkedStore a deletion event may come without the object's value
+// (its pieces are gone): watchers still get DELETED with the name.
+TEST(ResourceServiceChunked, DeletionOfAChunkedObjectIsWatched) {
+  store::ChunkedStore::Options small;
+  small.chunk_bytes = 64;
+  store::ChunkedStore store(std::make_unique<store::MemStore>(), small);
+  FakeClock clock;
+  ResourceService service(store, clock);
+  ASSERT_TRUE(service.EnsureBuiltins().ok());
+  const model::KindInfo* gns = K("projectcalico.org/v3", "GlobalNetworkSet");
+  ApiResponse created = service.Create(
+      {gns, "", "", false},
+      J(R"({"apiVersion":"projectcalico.org/v3","kind":"GlobalNetworkSet","metadata":{"name":"s"},)"
+        R"("spec":{"nets":["10.0.0.0/8","11.0.0.0/8","12.0.0.0/8","13.0.0.0/8"]}})"),
+      {});
+  ASSERT_EQ(created.code, 201);
+  WatchStart w = service.Watch({gns, "", "", false}, {}, At(created.body, "/metadata/resourceVersion"));
+  ASSERT_NE(w.watch, nullptr);
+  ASSERT_EQ(service.Delete({gns, "", "s", false}, json::value(nullptr), {}).code, 200);
+  std::optional<json::object> ev;
+  for (int i = 0; i < 50 && !ev; ++i) ev = w.watch->Next(std::chrono::milliseconds(100));
+  ASSERT_TRUE(ev.has_value());
+  EXPECT_EQ((*ev)["type"], "DELETED");
+  EXPECT_EQ(At((*ev)["object"], "/metadata/name"), "s");
 }
 
 }  // namespace

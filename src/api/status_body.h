@@ -29,6 +29,9 @@ namespace tw::api {
 struct ApiResponse {
   int code = 200;
   boost::json::value body;
+  // When set, the JSON text sent instead of `body` (large objects served
+  // without building a DOM).
+  std::string raw_body;
   std::vector<std::string> warnings;
 
   bool ok() const { return code >= 200 && code < 300; }

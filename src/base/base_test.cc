@@ -8,6 +8,7 @@
 
 #include "base/clock.h"
 #include "base/file.h"
+#include "base/json_text.h"
 #include "base/result.h"
 #include "base/strings.h"
 
@@ -75,6 +76,54 @@ TEST(File, AtomicWriteKeepsMode) {
   EXPECT_TRUE(ReadFile(path, 3).error().IsTooLarge());
   unlink(path.c_str());
   rmdir(dir.c_str());
+}
+
+}  // namespace
+}  // namespace tw
+
+namespace tw {
+namespace {
+
+TEST(JsonText, FindsTopLevelMembersOnly) {
+  std::string doc = R"( {"kind":"metadata","spec":{"metadata":{"x":1}},"a\"b":[1,"}",{"c":"]"}], "metadata" : {"name":"n"} ,"z":true})";
+  auto m = FindTopLevelMember(doc, "metadata");
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(doc.substr(m->first, m->second - m->first), R"({"name":"n"})");
+  auto z = FindTopLevelMember(doc, "z");
+  ASSERT_TRUE(z.has_value());
+  EXPECT_EQ(doc.substr(z->first, z->second - z->first), "true");
+  EXPECT_FALSE(FindTopLevelMember(doc, "x").has_value());
+  EXPECT_FALSE(FindTopLevelMember("[1,2]", "metadata").has_value());
+  EXPECT_FALSE(FindTopLevelMember(R"({"metadata":{"a":"unterminated})", "metadata").has_value());
+}
+
+TEST(JsonText, AddsTheResourceVersion) {
+  EXPECT_EQ(WithResourceVersionText(R"({"kind":"X","metadata":{"name":"n"},"spec":{}})", 42),
+            R"({"kind":"X","metadata":{"resourceVersion":"42","name":"n"},"spec":{}})");
+  EXPECT_EQ(WithResourceVersionText(R"({"metadata":{ }})", 7), R"({"metadata":{"resourceVersion":"7" }})");
+  EXPECT_EQ(WithResourceVersionText(R"({"metadata":"x"})", 7), std::nullopt);
+  EXPECT_EQ(WithResourceVersionText(R"({"spec":{}})", 7), std::nullopt);
+}
+
+}  // namespace
+}  // namespace tw
+
+namespace tw {
+namespace {
+
+TEST(JsonText, MembersAndArrayCounts) {
+  auto m = ObjectMembers(R"( { "a" : 1 , "b":{"c":[1,2]}, "d":"x,y" } )");
+  ASSERT_TRUE(m.has_value());
+  ASSERT_EQ(m->size(), 3u);
+  EXPECT_EQ((*m)[1].first, "b");
+  EXPECT_EQ((*m)[1].second, R"({"c":[1,2]})");
+  EXPECT_EQ((*m)[2].second, R"("x,y")");
+  EXPECT_EQ(ObjectMembers("{}")->size(), 0u);
+  EXPECT_FALSE(ObjectMembers(R"({"a":1 "b":2})").has_value());
+  EXPECT_EQ(CountArrayElements("[]"), 0u);
+  EXPECT_EQ(CountArrayElements(R"([ "a,b", {"x":[1,2]}, 3 ])"), 3u);
+  EXPECT_EQ(CountArrayElements("[1,2"), std::nullopt);
+  EXPECT_EQ(CountArrayElements("{}"), std::nullopt);
 }
 
 }  // namespace

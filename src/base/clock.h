@@ -6,7 +6,9 @@
 #include <chrono>
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace tw {
 
@@ -35,6 +37,8 @@ class FakeClock : public Clock {
 // RFC 3339 UTC with seconds precision, as Kubernetes prints times:
 // "2026-11-27T21:23:06Z".
 std::string FormatRfc3339(std::chrono::system_clock::time_point t);
+// Parses RFC 3339 (fractional seconds and offsets accepted); nullopt if not.
+std::optional<std::chrono::system_clock::time_point> ParseRfc3339(std::string_view s);
 
 // kubectl's AGE column: "5s", "3m12s", "4h", "2d3h", "400d".
 std::string FormatAge(std::chrono::system_clock::duration d);

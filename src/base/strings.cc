@@ -1,7 +1,9 @@
 #include "base/strings.h"
 
 #include <cctype>
+#include <cstdint>
 #include <cstdio>
+#include <random>
 
 namespace tw {
 
@@ -63,6 +65,18 @@ std::string Quote(std::string_view s) {
   }
   out += "'";
   return out;
+}
+
+std::string NewUuid() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  uint64_t a = rng(), b = rng();
+  a = (a & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // version 4
+  b = (b & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // RFC 4122 variant
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(a >> 32),
+                static_cast<unsigned>((a >> 16) & 0xffff), static_cast<unsigned>(a & 0xffff),
+                static_cast<unsigned>(b >> 48), static_cast<unsigned long long>(b & 0xffffffffffffULL));
+  return buf;
 }
 
 }  // namespace tw

@@ -17,6 +17,9 @@ std::string Join(const std::vector<std::string>& parts, std::string_view sep);
 // Quotes `s` for an error message: 'abc' (control characters escaped).
 std::string Quote(std::string_view s);
 
+// A random RFC 4122 version-4 UUID, lower-case: what metadata.uid holds.
+std::string NewUuid();
+
 }  // namespace tw
 
 #endif  // TW_BASE_STRINGS_H_

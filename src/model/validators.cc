@@ -409,6 +409,31 @@ bool IsValidBase64(std::string_view in) {
   return true;
 }
 
+std::optional<std::string> Base64Decode(std::string_view text) {
+  if (!IsValidBase64(text)) return std::nullopt;
+  auto value = [](char c) -> uint32_t {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    return c == '+' ? 62 : 63;
+  };
+  std::string out;
+  out.reserve(text.size() / 4 * 3);
+  uint32_t acc = 0;
+  int bits = 0;
+  for (char c : text) {
+    if (c == '\r' || c == '\n') continue;
+    if (c == '=') break;
+    acc = (acc << 6) | value(c);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>((acc >> bits) & 0xff));
+    }
+  }
+  return out;
+}
+
 std::string Base64Encode(std::string_view bytes) {
   static constexpr char kAlphabet[] =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

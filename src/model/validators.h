@@ -98,6 +98,8 @@ Result<int64_t> ParseGoDuration(std::string_view s);
 // breaks are ignored).
 bool IsValidBase64(std::string_view s);
 std::string Base64Encode(std::string_view bytes);
+// Decodes standard base64 (CR/LF ignored); nullopt unless IsValidBase64.
+std::optional<std::string> Base64Decode(std::string_view text);
 
 // Number of UTF-8 code points in `s`, or -1 when `s` is not valid UTF-8.
 int Utf8Length(std::string_view s);
