@@ -24,7 +24,7 @@ fi
 rm -rf "${DATA:?}"/*
 rm -f "$DATA/address"
 
-"$BIN/threatwalld" --data-dir "$DATA" --listen "127.0.0.1:$PORT" >"$DATA/daemon.log" 2>&1 &
+"$BIN/threatwalld" --data-dir "$DATA" --listen "127.0.0.1:$PORT" --feed-offline >"$DATA/daemon.log" 2>&1 &
 PID=$!
 echo "$PID" >"$DATA/daemon.pid"
 stop() { kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null; rm -f "$DATA/daemon.pid"; }

@@ -57,7 +57,7 @@ const std::vector<Command>& Commands() {
        "KIND/NAME also works.  Tables come from the server (meta.k8s.io Table).",
        {{"namespace", 'n', true, "NS", "namespace (default: default)"},
         {"all-namespaces", 'A', false, "", "list across all namespaces"},
-        {"output", 'o', true, "FORMAT", "yaml, json, wide or name"},
+        {"output", 'o', true, "FORMAT", "yaml, json, wide, name or jsonpath=TEMPLATE"},
         {"selector", 'l', true, "SELECTOR", "label selector, e.g. app=web,tier!=db"},
         {"watch", 'w', false, "", "after listing, stream changes"},
         {"no-headers", 0, false, "", "omit the table header"}},
@@ -74,11 +74,15 @@ const std::vector<Command>& Commands() {
        "test: prints true or false for the labels given (exit 0); an invalid selector exits 2.\n"
        "fmt:  prints the canonical form.",
        {}, RunSelector},
-      {"feeds", "feeds parse [--content C] [--format F] [format flags] FILE|file://URL",
-       "Parse a feed offline and print the set it would become",
-       "Runs the daemon's parse + normalise + merge on a saved feed body: prints the resulting\n"
-       "set one entry per line (IPv4 output is identical to iprange's) and a summary on stderr\n"
-       "(entries, skipped lines and invalid entries with examples, prefixes kept).",
+      {"feeds", "feeds (sync NAME [--force] [--no-wait] | parse [--content C] [--format F] [format flags] FILE|URL)",
+       "Pull a feed now, or parse a feed offline and print the set it would become",
+       "sync:  asks threatwalld to pull GlobalThreatFeed NAME now (annotation\n"
+       "       threatwall.io/sync-request), waits for that pull and prints its result: entries read,\n"
+       "       invalid lines with examples, prefixes or domains in force; exit 1 if it failed or the\n"
+       "       collapse guard held it back (--force accepts such a result).\n"
+       "parse: runs the daemon's parse + normalise + merge on a saved feed body: prints the resulting\n"
+       "       set one entry per line (IPv4 output is identical to iprange's) and a summary on stderr\n"
+       "       (entries, skipped lines and invalid entries with examples, prefixes kept).",
        {{"content", 0, true, "IPSet|DomainNameSet", "what the feed lists (default IPSet)"},
         {"format", 0, true, "newline|json|csv", "body format (default newline)"},
         {"path", 0, true, "JSONPATH", "json: where the entries are (default $.)"},
@@ -87,8 +91,11 @@ const std::vector<Command>& Commands() {
         {"header", 0, false, "", "csv: the first record is a header"},
         {"column-delimiter", 0, true, "C", "csv: field separator (default ,)"},
         {"comment-delimiter", 0, true, "C", "csv: lines starting with C are skipped"},
-        {"disable-record-size-validation", 0, false, "", "csv: allow records of different lengths"}},
-       RunFeeds},
+        {"disable-record-size-validation", 0, false, "", "csv: allow records of different lengths"},
+        {"force", 0, false, "", "sync: accept a result the collapse guard would hold back"},
+        {"no-wait", 0, false, "", "sync: return once the request is recorded"},
+        {"wait-timeout", 0, true, "DURATION", "sync: how long to wait for the pull (default 2m)"}},
+       RunFeedsCommand},
       {"version", "version [--client]", "Print client and server versions", "",
        {{"client", 0, false, "", "client version only"}}, RunVersion},
       {"kubeconfig", "kubeconfig [--insecure-skip-tls-verify]",

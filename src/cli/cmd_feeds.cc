@@ -1,26 +1,30 @@
 // `threatwall feeds parse`: the offline dry run of a feed (issue 3 item 7).
 // The format flags become a GlobalThreatFeed spec that goes through the same
-// admission and the same parsers the daemon uses, so what this prints is what
+// admission and the same Ingest() the daemon uses, so what this prints is what
 // a feed with that manifest would store.
-#include <algorithm>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <charconv>
+#include <cstring>
 #include <ostream>
+#include <string>
 
 #include "base/file.h"
 #include "cli/commands.h"
-#include "feeds/parse/domain.h"
+#include "feeds/fetch/fetcher.h"
+#include "feeds/ingest.h"
 #include "feeds/parse/feed_format.h"
-#include "feeds/parse/parse.h"
 #include "model/admit.h"
-#include "net/cidr_set.h"
 
 namespace tw::cli {
 
 namespace json = boost::json;
 
 namespace {
-
-constexpr size_t kMaxExamples = 5;
 
 // The spec.pull.http.format object the flags describe.
 Result<json::object> FormatFromFlags(const ParsedArgs& args) {
@@ -52,21 +56,77 @@ Result<json::object> FormatFromFlags(const ParsedArgs& args) {
   return out;
 }
 
-// Reads FILE, or a file:// URL.  Pulling http(s) URLs is the daemon's feed
-// puller's job; offline we say so rather than half-implement it.
-Result<std::string> ReadSource(const std::string& source) {
+// A feed body: a read-only mapping of a regular file (no copy, pages mapped
+// up front with MAP_POPULATE -- a feed can be 100+ MB), or the bytes read
+// from anything else.
+class Body {
+ public:
+  Body() = default;
+  Body(const Body&) = delete;
+  Body& operator=(const Body&) = delete;
+  ~Body() {
+    if (map_ != nullptr) munmap(map_, size_);
+  }
+  void Own(std::string text) { owned_ = std::move(text); }
+  std::string_view view() const {
+    return map_ != nullptr ? std::string_view(static_cast<const char*>(map_), size_) : std::string_view(owned_);
+  }
+
+  // Maps `path` if it is a non-empty regular file, else reads it ("-" is
+  // standard input).
+  Status Load(const std::string& path, size_t max_bytes) {
+    int fd = path == "-" ? -1 : open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0 && path == "-") return Read(path, max_bytes);  // standard input
+    if (fd < 0) return Status::IoError(path + ": " + std::strerror(errno));
+    struct stat st {};
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+      size_ = static_cast<size_t>(st.st_size);
+      if (size_ > max_bytes) {
+        close(fd);
+        return Status::TooLarge(path + ": larger than " + std::to_string(max_bytes) + " bytes");
+      }
+      void* m = mmap(nullptr, size_, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+      close(fd);
+      if (m != MAP_FAILED) {
+        map_ = m;
+        return Status::Ok();
+      }
+    } else {
+      close(fd);
+    }
+    return Read(path, max_bytes);
+  }
+
+ private:
+  Status Read(const std::string& path, size_t max_bytes) {
+    size_ = 0;
+    auto r = ReadFile(path, max_bytes);
+    if (!r) return r.error();
+    owned_ = std::move(*r);
+    return Status::Ok();
+  }
+
+  void* map_ = nullptr;
+  size_t size_ = 0;
+  std::string owned_;
+};
+
+// Reads FILE, a file:// URL, or fetches an http(s) URL with the daemon's
+// fetcher (same TLS checks, redirects, gzip and size limit).
+Status ReadSource(const std::string& source, Body& body) {
   std::string path = source;
   if (path.rfind("file://", 0) == 0) {
     path = path.substr(7);
   } else if (path.find("://") != std::string::npos) {
-    return Status::Unsupported(source + ": only files and file:// URLs can be read offline; "
-                               "download the feed first (for example with curl -o) and pass the file");
+    feeds::CurlFetcher fetcher;
+    feeds::FetchRequest request;
+    request.url = source;
+    auto fetched = fetcher.Fetch(request, feeds::FetchLimits());
+    if (!fetched.ok()) return fetched.error();
+    body.Own(std::move(fetched->body));
+    return Status::Ok();
   }
-  return ReadFile(path, 1u << 30);
-}
-
-void PrintExamples(std::ostream& err, const std::vector<std::pair<uint64_t, std::string>>& examples) {
-  for (const auto& [line, text] : examples) err << "  line " << line << ": " << text << "\n";
+  return body.Load(path, size_t{1} << 30);
 }
 
 }  // namespace
@@ -75,7 +135,7 @@ int RunFeeds(Context& ctx) {
   const auto& pos = ctx.args.positionals;
   if (pos.empty()) return ctx.Usage("expected a subcommand: parse");
   if (pos[0] != "parse") return ctx.Usage("unknown subcommand " + pos[0] + " (expected parse)");
-  if (pos.size() != 2) return ctx.Usage("parse takes exactly one FILE or file:// URL");
+  if (pos.size() != 2) return ctx.Usage("parse takes exactly one FILE or URL");
   const std::string& source = pos[1];
 
   auto format = FormatFromFlags(ctx.args);
@@ -95,57 +155,33 @@ int RunFeeds(Context& ctx) {
   auto feed_content = feeds::ContentFromSpec(admitted_spec);
   if (!feed_content) return ctx.Fail(feed_content.error().message());
 
-  auto body = ReadSource(source);
-  if (!body) return ctx.Fail(body.error().message());
-  auto parsed = feeds::ParseFeedBody(*body, *feed_format, *feed_content);
-  if (!parsed) return ctx.Fail(source + ": " + parsed.error().message());
+  Body body;
+  if (Status st = ReadSource(source, body); !st.ok()) return ctx.Fail(st.message());
+  auto ingested = feeds::Ingest(body.view(), *feed_format, *feed_content);
+  if (!ingested) return ctx.Fail(source + ": " + ingested.error().message());
+  const feeds::IngestResult& r = *ingested;
 
-  std::vector<std::pair<uint64_t, std::string>> invalid;
-  uint64_t invalid_count = 0;
-  auto note_invalid = [&](size_t i, std::string text) {
-    ++invalid_count;
-    if (invalid.size() < kMaxExamples) invalid.emplace_back(parsed->entry_lines[i], std::move(text));
-  };
-  uint64_t kept = 0;
-  if (*feed_content == feeds::Content::kIPSet) {
-    net::CidrSet::Builder builder;
-    builder.Reserve(parsed->entries.size());
-    for (size_t i = 0; i < parsed->entries.size(); ++i) {
-      if (!builder.AddText(parsed->entries[i])) note_invalid(i, std::string(parsed->entries[i]) + " (not an IP address or CIDR)");
-    }
-    net::CidrSet set = builder.Build();
-    std::string text = set.ToText(/*compact=*/true);
-    *ctx.out << text;
-    kept = static_cast<uint64_t>(std::count(text.begin(), text.end(), '\n'));
+  // The whole output is built in one buffer and written with one call.
+  std::string text;
+  if (r.content == feeds::Content::kIPSet) {
+    r.ips.AppendCidrs(&text, /*compact=*/true, "", "\n");
   } else {
-    std::vector<std::string> names;
-    names.reserve(parsed->entries.size());
-    for (size_t i = 0; i < parsed->entries.size(); ++i) {
-      feeds::DomainResult d = feeds::NormalizeDomain(parsed->entries[i]);
-      if (d.ok()) {
-        names.push_back(std::move(d.name));
-      } else {
-        note_invalid(i, std::string(parsed->entries[i]) + " (" + d.reason + ")");
-      }
-    }
-    std::sort(names.begin(), names.end());
-    names.erase(std::unique(names.begin(), names.end()), names.end());
-    for (const std::string& n : names) *ctx.out << n << "\n";
-    kept = names.size();
+    size_t bytes = 0;
+    for (const std::string& n : r.domains) bytes += n.size() + 1;
+    text.reserve(bytes);
+    for (const std::string& n : r.domains) text.append(n).push_back('\n');
   }
+  ctx.out->write(text.data(), static_cast<std::streamsize>(text.size()));
 
   std::ostream& err = *ctx.err;
-  err << source << ": " << parsed->entries.size() << " entries read from " << parsed->data_lines
-      << " data lines; " << kept << (*feed_content == feeds::Content::kIPSet ? " prefixes" : " domains")
-      << " kept\n";
-  if (parsed->skipped > 0) {
-    err << "  " << parsed->skipped << " lines skipped by the parser:\n";
-    for (const auto& s : parsed->examples) err << "  line " << s.line << ": " << s.text << " (" << s.reason << ")\n";
-  }
-  if (parsed->ignored > 0) err << "  " << parsed->ignored << " localhost-style hosts-file names ignored\n";
-  if (invalid_count > 0) {
-    err << "  " << invalid_count << " invalid entries dropped:\n";
-    PrintExamples(err, invalid);
+  err << source << ": " << r.entries << " entries read from " << r.data_lines << " data lines; " << r.prefixes
+      << (r.content == feeds::Content::kIPSet ? " prefixes" : " domains") << " kept\n";
+  if (r.ignored > 0) err << "  " << r.ignored << " localhost-style hosts-file names ignored\n";
+  if (r.invalid > 0) {
+    err << "  " << r.invalid << " invalid entries dropped:\n";
+    for (const feeds::SkippedLine& s : r.examples) {
+      err << "  line " << s.line << ": " << s.text << " (" << s.reason << ")\n";
+    }
   }
   return kExitOk;
 }

@@ -175,9 +175,18 @@ int RunGet(Context& ctx) {
     return ctx.Usage(queries.error().message());
   }
   std::string output = ctx.args.Get("output");
-  if (output != "" && output != "wide" && output != "yaml" && output != "json" && output != "name") {
-    return ctx.Usage("unknown output format " + Quote(output) + " (allowed: yaml, json, wide, name)");
+  std::string jsonpath_template;
+  if (output.rfind("jsonpath=", 0) == 0) {
+    jsonpath_template = output.substr(9);
+    output = "jsonpath";
+    if (auto t = RenderJsonPathTemplate(jsonpath_template, json::object()); !t.ok())
+      return ctx.Usage("-o jsonpath: " + t.error().message());
   }
+  if (output != "" && output != "wide" && output != "yaml" && output != "json" && output != "name" &&
+      output != "jsonpath") {
+    return ctx.Usage("unknown output format " + Quote(output) + " (allowed: yaml, json, wide, name, jsonpath=TEMPLATE)");
+  }
+  if (output == "jsonpath" && ctx.args.Has("watch")) return ctx.Usage("-o jsonpath cannot be used with --watch");
   bool all_ns = ctx.args.Has("all-namespaces");
   std::string ns = ctx.args.Get("namespace", "default");
   if (ctx.args.Has("watch")) return RunWatch(ctx, *queries, output, all_ns, ns);
@@ -264,7 +273,9 @@ int RunGet(Context& ctx) {
     for (size_t i = 0; i < objects.size(); ++i) *ctx.out << ObjectRef(*object_kinds[i], NameOf(objects[i])) << "\n";
   } else {
     json::value v = single_object && objects.size() == 1 ? json::value(objects[0]) : MakeList(objects);
-    if (!(single_object && objects.empty())) {
+    if (output == "jsonpath") {
+      if (!(single_object && objects.empty())) *ctx.out << *RenderJsonPathTemplate(jsonpath_template, v);
+    } else if (!(single_object && objects.empty())) {
       *ctx.out << (output == "yaml" ? model::ToYaml(v) : model::ToPrettyJson(v) + "\n");
     }
   }

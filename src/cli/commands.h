@@ -85,7 +85,9 @@ int RunGet(Context& ctx);
 int RunDescribe(Context& ctx);
 int RunValidate(Context& ctx);
 int RunSelector(Context& ctx);
-int RunFeeds(Context& ctx);
+int RunFeeds(Context& ctx);  // feeds parse
+int RunFeedsSync(Context& ctx);
+int RunFeedsCommand(Context& ctx);  // dispatches feeds sync | parse
 int RunVersion(Context& ctx);
 int RunKubeconfig(Context& ctx);
 

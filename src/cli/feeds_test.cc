@@ -87,10 +87,36 @@ TEST_F(FeedsParseTest, CsvAndJsonSettingsAreTheManifestsOnes) {
   EXPECT_NE(r.err.find("spec.pull.http.format.csv.fieldName"), std::string::npos) << r.err;
 }
 
+TEST_F(FeedsParseTest, SummaryCountsParserSkipsAndInvalidEntriesTogether) {
+  std::string feed = Write("s.txt", "||^\n10.0.0.1\n10.0.0.1\nnope\n127.0.0.1 localhost\n");
+  Out r = RunCli({"feeds", "parse", feed});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "10.0.0.1\n");
+  EXPECT_NE(r.err.find(": 2 entries read from 5 data lines; 1 prefixes kept"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("1 localhost-style hosts-file names ignored"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("2 invalid entries dropped:\n  line 1: ||^ (empty adblock rule)\n"
+                       "  line 4: nope (not an IP address or CIDR)\n"),
+            std::string::npos)
+      << r.err;
+}
+
+TEST_F(FeedsParseTest, EmptyFileIsAnEmptyFeed) {
+  Out r = RunCli({"feeds", "parse", Write("empty.txt", "")});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "");
+  EXPECT_NE(r.err.find("0 entries read from 0 data lines; 0 prefixes kept"), std::string::npos) << r.err;
+}
+
 TEST_F(FeedsParseTest, RemoteUrlsAndMissingFilesAreClearErrors) {
-  Out r = RunCli({"feeds", "parse", "https://snort.org/downloads/ip-block-list"});
+  // A URL is fetched like the daemon does (port 1 on loopback: refused).
+  Out r = RunCli({"feeds", "parse", "http://127.0.0.1:1/ip-block-list"});
   EXPECT_EQ(r.code, 1);
-  EXPECT_NE(r.err.find("only files and file:// URLs"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("http://127.0.0.1:1/ip-block-list: connection refused"), std::string::npos) << r.err;
+  r = RunCli({"feeds", "parse", "gopher://127.0.0.1/x"});
+  EXPECT_EQ(r.code, 1);
+  r = RunCli({"feeds", "parse", dir_});  // a directory: not mappable, and read() fails
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find(dir_), std::string::npos) << r.err;
   r = RunCli({"feeds", "parse", dir_ + "/missing.txt"});
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("missing.txt"), std::string::npos) << r.err;

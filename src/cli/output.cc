@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "base/strings.h"
+#include "model/jsonpath.h"
 #include "model/table.h"
 
 namespace tw::cli {
@@ -344,6 +345,49 @@ std::string Describe(const json::object& object) {
   }
   w.Line(0, "Events:", "<none>");
   return w.Render();
+}
+
+Result<std::string> RenderJsonPathTemplate(std::string_view tmpl, const json::value& root) {
+  std::string out;
+  size_t i = 0;
+  while (i < tmpl.size()) {
+    if (tmpl[i] != '{') {
+      out.push_back(tmpl[i++]);
+      continue;
+    }
+    size_t close = tmpl.find('}', i);
+    if (close == std::string_view::npos)
+      return Status::InvalidArgument("unclosed '{' at column " + std::to_string(i + 1));
+    std::string_view expr = TrimSpace(tmpl.substr(i + 1, close - i - 1));
+    i = close + 1;
+    if (expr.size() >= 2 && expr.front() == '"' && expr.back() == '"') {
+      std::string_view lit = expr.substr(1, expr.size() - 2);
+      for (size_t k = 0; k < lit.size(); ++k) {
+        if (lit[k] == '\\' && k + 1 < lit.size()) {
+          char c = lit[++k];
+          out.push_back(c == 'n' ? '\n' : c == 't' ? '\t' : c);
+        } else {
+          out.push_back(lit[k]);
+        }
+      }
+      continue;
+    }
+    std::string path(expr);
+    if (path.empty() || path == ".") {
+      path = "$";
+    } else if (path.front() == '.' || path.front() == '[') {
+      path = "$" + path;
+    }
+    auto compiled = model::JsonPath::Compile(path);
+    if (!compiled.ok()) return Status::InvalidArgument(std::string(expr) + ": " + compiled.error().message());
+    bool first = true;
+    for (const json::value* v : compiled->Evaluate(root)) {
+      if (!first) out.push_back(' ');
+      first = false;
+      out += v->is_string() ? std::string(v->as_string()) : json::serialize(*v);
+    }
+  }
+  return out;
 }
 
 }  // namespace tw::cli

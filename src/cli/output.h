@@ -60,6 +60,14 @@ std::string Describe(const boost::json::object& object);
 // describe headings).
 std::string HumanizeKey(std::string_view key);
 
+// kubectl's `-o jsonpath=TEMPLATE`: literal text with `{EXPR}` parts, where
+// EXPR is a JSONPath relative to the object (`.status.entries`,
+// `.items[*].metadata.name`, `$.spec`) or a quoted string (`{"\n"}`, with
+// \n and \t escapes).  Several results are joined by a space; strings print
+// raw, other values as JSON; a missing field prints nothing (kubectl's
+// allow-missing-template-keys default).  InvalidArgument on a bad template.
+Result<std::string> RenderJsonPathTemplate(std::string_view tmpl, const boost::json::value& root);
+
 }  // namespace tw::cli
 
 #endif  // TW_CLI_OUTPUT_H_

@@ -124,4 +124,16 @@ TEST(OutputTest, DescribeLayout) {
 }
 
 }  // namespace
+TEST(OutputTest, JsonPathTemplatesLikeKubectl) {
+  json::value obj = json::parse(R"({"metadata":{"name":"f"},"status":{"entries":765,"ok":true},
+      "items":[{"metadata":{"name":"a"}},{"metadata":{"name":"b"}}]})");
+  EXPECT_EQ(*RenderJsonPathTemplate("{.status.entries}", obj), "765");
+  EXPECT_EQ(*RenderJsonPathTemplate("name={.metadata.name}{\"\\n\"}", obj), "name=f\n");
+  EXPECT_EQ(*RenderJsonPathTemplate("{.items[*].metadata.name}", obj), "a b");
+  EXPECT_EQ(*RenderJsonPathTemplate("{.status}", obj), R"({"entries":765,"ok":true})");
+  EXPECT_EQ(*RenderJsonPathTemplate("{.status.missing}", obj), "");
+  EXPECT_FALSE(RenderJsonPathTemplate("{.status", obj).ok());
+  EXPECT_FALSE(RenderJsonPathTemplate("{.a[}", obj).ok());
+}
+
 }  // namespace tw::cli

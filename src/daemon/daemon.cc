@@ -16,6 +16,8 @@
 #include "base/log.h"
 #include "daemon/tls_cert.h"
 #include "daemon/tokens.h"
+#include "feeds/fetch/fetcher.h"
+#include "store/chunked_store.h"
 #include "store/sqlite_store.h"
 
 namespace tw::daemon {
@@ -97,12 +99,23 @@ int Run(const Options& options) {
   std::string db_path = options.data_dir + "/threatwall.db";
   store::SqliteStore::Options store_options;
   store_options.limits.history_max_revisions = options.history_max_revisions;
-  auto store = store::SqliteStore::Open(db_path, store_options);
-  if (!store.ok()) return Fail(store.error());
-  TW_LOG_INFO("threatwalld: datastore {} at revision {}", db_path, (*store)->CurrentRevision());
+  auto sqlite = store::SqliteStore::Open(db_path, store_options);
+  if (!sqlite.ok()) return Fail(sqlite.error());
+  auto store = std::make_unique<store::ChunkedStore>(std::move(*sqlite));
+  auto garbage = store->CollectGarbage();
+  if (!garbage.ok()) return Fail(garbage.error());
+  TW_LOG_INFO("threatwalld: datastore {} at revision {}{}", db_path, store->CurrentRevision(),
+              *garbage ? " (" + std::to_string(*garbage) + " orphaned value pieces removed)" : "");
 
-  api::ResourceService service(**store, Clock::Real());
+  api::ResourceService service(*store, Clock::Real());
   if (Status st = service.EnsureBuiltins(); !st.ok()) return Fail(st);
+
+  feeds::CurlFetcher fetcher;
+  std::unique_ptr<feeds::FeedController> feed_controller;
+  if (options.run_feeds) {
+    feed_controller = std::make_unique<feeds::FeedController>(*store, fetcher, Clock::Real(), options.feeds);
+    if (Status st = feed_controller->Start(); !st.ok()) return Fail(st);
+  }
   api::Authenticator auth(*admin, *readonly);
   api::ApiHandler handler(service, auth);
 
@@ -130,9 +143,11 @@ int Run(const Options& options) {
   while (sigwait(&stop_signals, &sig) != 0) {
   }
   TW_LOG_INFO("threatwalld: {} received, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  if (feed_controller) feed_controller->Stop();
   (*server)->Shutdown();
   server->reset();
-  store->reset();
+  feed_controller.reset();
+  store.reset();
   TW_LOG_INFO("threatwalld: stopped");
   return 0;
 }

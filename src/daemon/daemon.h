@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <string>
 
+#include "feeds/controller/feed_controller.h"
+
 namespace tw::daemon {
 
 struct Options {
@@ -22,14 +24,19 @@ struct Options {
   // DIR/tls.key, a self-signed pair generated on first start.
   std::string tls_cert_file;
   std::string tls_key_file;
+  // The feed controller (pulls GlobalThreatFeeds, writes their sets).
+  bool run_feeds = true;
+  feeds::FeedControllerOptions feeds;
 };
 
 // Runs the daemon until SIGTERM or SIGINT:
 //  1. creates data_dir (mode 0700) if needed;
 //  2. reads or creates DIR/admin.token and DIR/readonly.token (0600);
 //     and DIR/tls.crt + DIR/tls.key (self-signed, unless --tls-cert/--tls-key);
-//  3. opens DIR/threatwall.db (SqliteStore) and ensures the built-ins
-//     (Namespace default, Tier default);
+//  3. opens DIR/threatwall.db (SqliteStore behind a ChunkedStore, so no
+//     stored value exceeds 512 KiB), collects orphaned pieces, and ensures
+//     the built-ins (Namespace default, Tier default);
+//  3b. starts the feed controller (unless run_feeds is false);
 //  4. serves the API on `listen` and writes "http://HOST:PORT\n" to
 //     DIR/address once bound;
 //  5. on a signal: stops accepting, finishes in-flight requests, ends

@@ -1,12 +1,21 @@
 // threatwalld: parses flags into daemon::Options and runs the daemon.
 #include <CLI/CLI.hpp>
+#include <malloc.h>
 
+#include <chrono>
 #include <iostream>
+#include <tuple>
 
 #include "base/log.h"
 #include "daemon/daemon.h"
+#include "model/validators.h"
 
 int main(int argc, char** argv) {
+  // Big buffers (a feed body, a set's JSON: megabytes) come from mmap and go
+  // back to the system when freed.  glibc's default raises this threshold
+  // after the first such free, and the daemon would then keep its peak
+  // memory for good.
+  mallopt(M_MMAP_THRESHOLD, 256 * 1024);
   tw::daemon::Options options;
   CLI::App app{"threatwalld: the threatwall daemon (Calico-style threat feeds and policy, Kubernetes-style API)"};
   app.set_version_flag("--version", std::string("threatwalld ") + TW_VERSION);
@@ -27,7 +36,52 @@ int main(int argc, char** argv) {
   app.add_option("--tls-cert", options.tls_cert_file,
                  "PEM certificate for https on the API port (default: DIR/tls.crt, self-signed)");
   app.add_option("--tls-key", options.tls_key_file, "PEM private key for --tls-cert (default: DIR/tls.key)");
+  tw::feeds::FeedControllerOptions& feeds = options.feeds;
+  std::string retry_base = "10s", stall_timeout = "30s";
+  app.add_flag("!--no-feeds", options.run_feeds, "do not run the feed controller");
+  app.add_option("--feed-secrets-namespace", feeds.secrets_namespace,
+                 "namespace of the Secrets/ConfigMaps that feed headers refer to")
+      ->capture_default_str();
+  app.add_option("--feed-collapse-threshold", feeds.collapse_threshold,
+                 "hold back a pull whose set falls below this fraction of the last good one (0 = off)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--feed-max-bytes", feeds.fetch.max_body_bytes, "largest feed body (after decompression)")
+      ->capture_default_str();
+  app.add_option("--feed-max-entries", feeds.ingest.max_entries, "most valid entries in one feed")
+      ->capture_default_str();
+  app.add_option("--feed-max-retries", feeds.max_retries, "retries of a transient pull failure")
+      ->capture_default_str();
+  app.add_option("--feed-retry-base", retry_base, "first retry delay (Go duration), doubled each retry")
+      ->capture_default_str();
+  app.add_option("--feed-stall-timeout", stall_timeout, "abort a pull that receives nothing for this long")
+      ->capture_default_str();
+  app.add_option("--feed-ca-file", feeds.fetch.ca_file, "PEM CA bundle trusted for https feeds besides the system's");
+  std::vector<std::string> feed_hosts;
+  bool feed_offline = false;
+  app.add_flag("--feed-offline", feed_offline,
+               "never resolve feed host names with DNS (IP literals, localhost and --feed-host only)");
+  app.add_option("--feed-host", feed_hosts, "HOST=ADDRESS: resolve HOST to ADDRESS for feed pulls (repeatable)");
   CLI11_PARSE(app, argc, argv);
+  feeds.fetch.allow_dns = !feed_offline;
+  for (const std::string& pin : feed_hosts) {
+    size_t eq = pin.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == pin.size()) {
+      std::cerr << "threatwalld: --feed-host " << pin << ": expected HOST=ADDRESS\n";
+      return 2;
+    }
+    feeds.fetch.pinned_hosts.emplace_back(pin.substr(0, eq), pin.substr(eq + 1));
+  }
+  for (auto [flag, text, out] : {std::tuple{"--feed-retry-base", &retry_base, &feeds.retry_base},
+                                 std::tuple{"--feed-stall-timeout", &stall_timeout, &feeds.fetch.stall_timeout}}) {
+    auto ns = tw::model::ParseGoDuration(*text);
+    if (!ns.ok() || *ns <= 0) {
+      std::cerr << "threatwalld: " << flag << " " << *text << ": "
+                << (ns.ok() ? std::string("must be positive") : ns.error().message()) << "\n";
+      return 2;
+    }
+    *out = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::nanoseconds(*ns));
+  }
   tw::InitLogging(options.log_level);
   return tw::daemon::Run(options);
 }

@@ -155,6 +155,10 @@ TEST(ModelValidators, Base64) {
   EXPECT_EQ(Base64Encode("abc"), "YWJj");
   EXPECT_EQ(Base64Encode(std::string("\xff\x00\x10", 3)), "/wAQ");
   for (std::string s : {"x", "hello world", "\x01\x02\x03\x04"}) EXPECT_TRUE(IsValidBase64(Base64Encode(s)));
+  for (std::string s : std::vector<std::string>{"", "a", "ab", "abc", "Bearer s3cr3t!", std::string("\xff\x00\x10", 3)})
+    EXPECT_EQ(Base64Decode(Base64Encode(s)), s) << s;
+  EXPECT_EQ(Base64Decode("YWJj\nZGVm"), "abcdef");
+  EXPECT_EQ(Base64Decode("YQ="), std::nullopt);
 }
 
 TEST(ModelValidators, Utf8Length) {
