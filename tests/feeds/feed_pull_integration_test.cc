@@ -27,7 +27,7 @@ using testing::FeedTestServer;
 using testing::Route;
 
 std::string Fixture(const std::string& name) {
-  std::ifstream in(std::string(TW_SOURCE_DIR) + "/../shared/feeds/" + name, std::ios::binary);
+  std::ifstream in(std::string(TW_SOURCE_DIR) + "/testdata/feeds/" + name, std::ios::binary);
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();

@@ -26,7 +26,7 @@ using testing::FeedTestServer;
 using testing::Route;
 
 std::string ReadFixture(const std::string& name) {
-  std::ifstream in(std::string(TW_SOURCE_DIR) + "/../shared/feeds/" + name, std::ios::binary);
+  std::ifstream in(std::string(TW_SOURCE_DIR) + "/testdata/feeds/" + name, std::ios::binary);
   std::ostringstream out;
   out << in.rdbuf();
   return out.str();
@@ -62,7 +62,7 @@ class FetcherIntegrationTest : public ::testing::Test {
     ASSERT_TRUE(server.ok()) << server.error().ToString();
     server_ = std::move(*server);
     firehol_ = ReadFixture("firehol_level1.netset");
-    ASSERT_GT(firehol_.size(), 1000u) << "fixture /work/shared/feeds/firehol_level1.netset missing";
+    ASSERT_GT(firehol_.size(), 1000u) << "fixture testdata/feeds/firehol_level1.netset missing";
     limits_.connect_timeout = std::chrono::seconds(5);
     limits_.stall_timeout = std::chrono::seconds(10);
     limits_.total_timeout = std::chrono::seconds(30);
