@@ -49,13 +49,8 @@ std::string BioString(BIO* bio) {
 
 }  // namespace
 
-Status EnsureSelfSignedCert(const std::string& cert_path, const std::string& key_path) {
-  bool have_cert = Exists(cert_path), have_key = Exists(key_path);
-  if (have_cert && have_key) return Status::Ok();
-  if (have_cert != have_key)
-    return Status::IoError((have_cert ? key_path : cert_path) + ": missing (the TLS certificate and key go together)");
-
-  auto fail = [&](const char* what) { return Status::IoError(cert_path + ": generating the certificate: " + what); };
+Result<PemPair> MakeSelfSignedPem(std::string_view common_name, std::string_view alt_names, int days) {
+  auto fail = [&](const char* what) { return Status::Internal(std::string("generating a certificate: ") + what); };
   PkeyPtr key(EVP_EC_gen("P-256"));
   if (!key) return fail("EC key generation failed");
   X509Ptr cert(X509_new());
@@ -68,13 +63,14 @@ Status EnsureSelfSignedCert(const std::string& cert_path, const std::string& key
   BN_free(bn);
   X509_set_version(cert.get(), 2);
   X509_gmtime_adj(X509_getm_notBefore(cert.get()), -3600);
-  X509_gmtime_adj(X509_getm_notAfter(cert.get()), 10L * 365 * 24 * 3600);
+  X509_gmtime_adj(X509_getm_notAfter(cert.get()), static_cast<long>(days) * 24 * 3600);
   X509_set_pubkey(cert.get(), key.get());
   X509_NAME* name = X509_get_subject_name(cert.get());
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("threatwalld"), -1, -1,
+  std::string cn(common_name), alt(alt_names);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(cn.c_str()), -1, -1,
                              0);
   X509_set_issuer_name(cert.get(), name);
-  if (!AddExt(cert.get(), NID_subject_alt_name, "IP:127.0.0.1,IP:::1,DNS:localhost") ||
+  if (!AddExt(cert.get(), NID_subject_alt_name, alt.c_str()) ||
       !AddExt(cert.get(), NID_basic_constraints, "critical,CA:TRUE") ||
       !AddExt(cert.get(), NID_key_usage, "critical,digitalSignature,keyCertSign") ||
       !AddExt(cert.get(), NID_ext_key_usage, "serverAuth") ||
@@ -86,9 +82,19 @@ Status EnsureSelfSignedCert(const std::string& cert_path, const std::string& key
   if (!cert_bio || !key_bio || PEM_write_bio_X509(cert_bio.get(), cert.get()) != 1 ||
       PEM_write_bio_PrivateKey(key_bio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1)
     return fail("PEM encoding failed");
+  return PemPair{BioString(cert_bio.get()), BioString(key_bio.get())};
+}
+
+Status EnsureSelfSignedCert(const std::string& cert_path, const std::string& key_path) {
+  bool have_cert = Exists(cert_path), have_key = Exists(key_path);
+  if (have_cert && have_key) return Status::Ok();
+  if (have_cert != have_key)
+    return Status::IoError((have_cert ? key_path : cert_path) + ": missing (the TLS certificate and key go together)");
+  auto pem = MakeSelfSignedPem("threatwalld", "IP:127.0.0.1,IP:::1,DNS:localhost", 10 * 365);
+  if (!pem.ok()) return Status::IoError(cert_path + ": " + pem.error().message());
   // Key first: a cert without its key would block the next start.
-  TW_RETURN_IF_ERROR(WriteFileAtomic(key_path, BioString(key_bio.get()), 0600));
-  return WriteFileAtomic(cert_path, BioString(cert_bio.get()), 0644);
+  TW_RETURN_IF_ERROR(WriteFileAtomic(key_path, pem->key, 0600));
+  return WriteFileAtomic(cert_path, pem->cert, 0644);
 }
 
 }  // namespace tw::daemon

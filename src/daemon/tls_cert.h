@@ -5,6 +5,7 @@
 #define TW_DAEMON_TLS_CERT_H_
 
 #include <string>
+#include <string_view>
 
 #include "base/result.h"
 
@@ -17,6 +18,17 @@ namespace tw::daemon {
 // and writes cert (PEM, 0644) and key (PEM, 0600).  IoError naming the path
 // if only one of the two exists or on any failure.
 Status EnsureSelfSignedCert(const std::string& cert_path, const std::string& key_path);
+
+struct PemPair {
+  std::string cert;
+  std::string key;
+};
+
+// A self-signed certificate in memory: EC P-256, SHA-256, CN `common_name`,
+// subjectAltName `alt_names` ("IP:127.0.0.1,DNS:localhost"), CA:TRUE (its
+// own trust anchor), valid from an hour ago for `days`.  Internal on an
+// OpenSSL failure.
+Result<PemPair> MakeSelfSignedPem(std::string_view common_name, std::string_view alt_names, int days);
 
 }  // namespace tw::daemon
 

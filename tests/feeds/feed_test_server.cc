@@ -1,10 +1,9 @@
 #include "tests/feeds/feed_test_server.h"
 
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/rand.h>
-#include <openssl/x509.h>
-#include <openssl/x509v3.h>
+#include "base/strings.h"
+#include "daemon/tls_cert.h"
+#include "feeds/fetch/fetcher.h"
+
 #include <unistd.h>
 #include <zlib.h>
 
@@ -49,61 +48,9 @@ struct FeedTestServer::Impl {
 
 namespace {
 
-std::string_view Reason(int status) {
-  switch (status) {
-    case 200:
-      return "OK";
-    case 204:
-      return "No Content";
-    case 301:
-      return "Moved Permanently";
-    case 302:
-      return "Found";
-    case 303:
-      return "See Other";
-    case 304:
-      return "Not Modified";
-    case 307:
-      return "Temporary Redirect";
-    case 308:
-      return "Permanent Redirect";
-    case 400:
-      return "Bad Request";
-    case 401:
-      return "Unauthorized";
-    case 403:
-      return "Forbidden";
-    case 404:
-      return "Not Found";
-    case 408:
-      return "Request Timeout";
-    case 410:
-      return "Gone";
-    case 429:
-      return "Too Many Requests";
-    case 500:
-      return "Internal Server Error";
-    case 502:
-      return "Bad Gateway";
-    case 503:
-      return "Service Unavailable";
-    case 504:
-      return "Gateway Timeout";
-    default:
-      return "Status";
-  }
-}
+std::string_view Reason(int status) { return feeds::fetch_internal::HttpReasonPhrase(status); }
 
 bool NoBodyStatus(int status) { return status == 204 || status == 304 || (status >= 100 && status < 200); }
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  }
-  return true;
-}
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -332,74 +279,6 @@ awaitable<void> AcceptLoop(FeedTestServer::Impl* impl) {
   }
 }
 
-struct X509Deleter {
-  void operator()(X509* x) const { X509_free(x); }
-};
-struct PkeyDeleter {
-  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
-};
-struct BioDeleter {
-  void operator()(BIO* b) const { BIO_free(b); }
-};
-
-std::string BioString(BIO* bio) {
-  char* data = nullptr;
-  long n = BIO_get_mem_data(bio, &data);
-  return std::string(data, static_cast<size_t>(n));
-}
-
-bool AddExt(X509* cert, int nid, const char* value) {
-  X509V3_CTX ctx;
-  X509V3_set_ctx_nodb(&ctx);
-  X509V3_set_ctx(&ctx, cert, cert, nullptr, nullptr, 0);
-  X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value);
-  if (ext == nullptr) return false;
-  bool ok = X509_add_ext(cert, ext, -1) == 1;
-  X509_EXTENSION_free(ext);
-  return ok;
-}
-
-// A self-signed P-256 certificate for 127.0.0.1 and localhost, valid from
-// an hour ago for a year.  CA:TRUE so that it can serve as its own trust
-// anchor in a CA bundle.
-Result<std::pair<std::string, std::string>> MakeSelfSigned() {
-  std::unique_ptr<EVP_PKEY, PkeyDeleter> key(EVP_EC_gen("P-256"));
-  std::unique_ptr<X509, X509Deleter> cert(X509_new());
-  if (!key || !cert) return Status::Internal("feed test server: OpenSSL key/cert allocation failed");
-  unsigned char serial[8];
-  RAND_bytes(serial, sizeof serial);
-  serial[0] &= 0x7f;
-  BIGNUM* bn = BN_bin2bn(serial, sizeof serial, nullptr);
-  BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(cert.get()));
-  BN_free(bn);
-  X509_set_version(cert.get(), 2);
-  X509_gmtime_adj(X509_getm_notBefore(cert.get()), -3600);
-  X509_gmtime_adj(X509_getm_notAfter(cert.get()), 365L * 24 * 3600);
-  X509_set_pubkey(cert.get(), key.get());
-  X509_NAME* name = X509_get_subject_name(cert.get());
-  X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC,
-                             reinterpret_cast<const unsigned char*>("threatwall tests"), -1, -1, 0);
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("127.0.0.1"),
-                             -1, -1, 0);
-  X509_set_issuer_name(cert.get(), name);
-  if (!AddExt(cert.get(), NID_basic_constraints, "critical,CA:TRUE") ||
-      !AddExt(cert.get(), NID_key_usage, "critical,digitalSignature,keyCertSign") ||
-      !AddExt(cert.get(), NID_ext_key_usage, "serverAuth") ||
-      !AddExt(cert.get(), NID_subject_key_identifier, "hash") ||
-      !AddExt(cert.get(), NID_subject_alt_name, "IP:127.0.0.1,DNS:localhost")) {
-    return Status::Internal("feed test server: cannot add certificate extensions");
-  }
-  if (X509_sign(cert.get(), key.get(), EVP_sha256()) == 0)
-    return Status::Internal("feed test server: X509_sign failed");
-  std::unique_ptr<BIO, BioDeleter> cert_bio(BIO_new(BIO_s_mem()));
-  std::unique_ptr<BIO, BioDeleter> key_bio(BIO_new(BIO_s_mem()));
-  if (!PEM_write_bio_X509(cert_bio.get(), cert.get()) ||
-      !PEM_write_bio_PrivateKey(key_bio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr)) {
-    return Status::Internal("feed test server: PEM encoding failed");
-  }
-  return std::make_pair(BioString(cert_bio.get()), BioString(key_bio.get()));
-}
-
 Result<std::string> Slurp(const std::string& path, std::string_view what) {
   std::ifstream in(path, std::ios::binary);
   if (!in)
@@ -426,9 +305,9 @@ Result<std::unique_ptr<FeedTestServer>> FeedTestServer::Start(const Options& opt
       TW_ASSIGN_OR_RETURN(cert_pem, Slurp(options.cert_pem_file, "cert_pem_file"));
       TW_ASSIGN_OR_RETURN(key_pem, Slurp(options.key_pem_file, "key_pem_file"));
     } else {
-      TW_ASSIGN_OR_RETURN(auto pair, MakeSelfSigned());
-      cert_pem = std::move(pair.first);
-      key_pem = std::move(pair.second);
+      TW_ASSIGN_OR_RETURN(auto pair, daemon::MakeSelfSignedPem("127.0.0.1", "IP:127.0.0.1,DNS:localhost", 365));
+      cert_pem = std::move(pair.cert);
+      key_pem = std::move(pair.key);
     }
     try {
       impl.ssl_ctx = std::make_unique<ssl::context>(ssl::context::tls_server);
