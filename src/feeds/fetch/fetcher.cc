@@ -2,7 +2,6 @@
 
 #include <arpa/inet.h>
 
-#include <curl/curl.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -15,6 +14,7 @@
 #include <memory>
 
 #include "base/strings.h"
+#include "feeds/fetch/libcurl.h"
 
 namespace tw::feeds {
 
@@ -293,8 +293,6 @@ namespace {
 using namespace fetch_internal;  // NOLINT: this file implements them
 using SteadyClock = std::chrono::steady_clock;
 
-std::once_flag g_curl_init_once;
-
 std::string_view TrimLine(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
@@ -379,13 +377,13 @@ size_t OnWrite(char* data, size_t size, size_t count, void* user) {
 }
 
 struct EasyDeleter {
-  void operator()(CURL* c) const { curl_easy_cleanup(c); }
+  void operator()(CURL* c) const { lc::curl_easy_cleanup(c); }
 };
 struct MultiDeleter {
-  void operator()(CURLM* m) const { curl_multi_cleanup(m); }
+  void operator()(CURLM* m) const { lc::curl_multi_cleanup(m); }
 };
 struct SlistDeleter {
-  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
+  void operator()(curl_slist* l) const { lc::curl_slist_free_all(l); }
 };
 
 Result<std::string> ReadSmallFile(const std::string& path, size_t max, std::string_view what) {
@@ -421,7 +419,7 @@ Result<std::string> CaBlob(const std::string& ca_file) {
   if (blob.find("-----BEGIN CERTIFICATE-----") == std::string::npos) {
     return Status::InvalidArgument("ca_file " + ca_file + ": no PEM certificate in it");
   }
-  const curl_version_info_data* info = curl_version_info(CURLVERSION_NOW);
+  const curl_version_info_data* info = lc::curl_version_info(CURLVERSION_NOW);
   if (info != nullptr && info->cainfo != nullptr) {
     auto system = ReadSmallFile(info->cainfo, 16u << 20, "system CA bundle");
     if (system.ok()) {
@@ -438,9 +436,9 @@ long ClampMs(std::chrono::milliseconds ms) {
 
 Status MapCurlError(CURLcode rc, const std::string& shown, const char* errbuf, const Transfer& t, CURL* easy,
                     const FetchLimits& limits) {
-  std::string detail = errbuf[0] != '\0' ? std::string(errbuf) : std::string(curl_easy_strerror(rc));
+  std::string detail = errbuf[0] != '\0' ? std::string(errbuf) : std::string(lc::curl_easy_strerror(rc));
   curl_off_t got = 0;
-  curl_easy_getinfo(easy, CURLINFO_SIZE_DOWNLOAD_T, &got);
+  lc::curl_easy_getinfo(easy, CURLINFO_SIZE_DOWNLOAD_T, &got);
   switch (rc) {
     case CURLE_UNSUPPORTED_PROTOCOL:
       return Status::InvalidArgument(shown + ": unsupported protocol (" + detail + ")");
@@ -451,7 +449,7 @@ Status MapCurlError(CURLcode rc, const std::string& shown, const char* errbuf, c
       return Status::Unavailable(shown + ": cannot resolve host (" + detail + ")");
     case CURLE_COULDNT_CONNECT: {
       long os_errno = 0;
-      curl_easy_getinfo(easy, CURLINFO_OS_ERRNO, &os_errno);
+      lc::curl_easy_getinfo(easy, CURLINFO_OS_ERRNO, &os_errno);
       if (os_errno == ECONNREFUSED) return Status::Unavailable(shown + ": connection refused");
       std::string reason = os_errno != 0 ? std::string(std::strerror(static_cast<int>(os_errno))) + "; " : "";
       return Status::Unavailable(shown + ": cannot connect (" + reason + detail + ")");
@@ -496,20 +494,20 @@ bool HasLineBreak(std::string_view s) { return s.find_first_of("\r\n") != std::s
 // Host and port of an http(s) URL ("" when it does not parse).
 std::pair<std::string, std::string> UrlHostPort(const char* url) {
   std::pair<std::string, std::string> out;
-  CURLU* u = curl_url();
+  CURLU* u = lc::curl_url();
   if (u == nullptr) return out;
-  if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK) {
+  if (lc::curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK) {
     char* part = nullptr;
-    if (curl_url_get(u, CURLUPART_HOST, &part, 0) == CURLUE_OK) {
+    if (lc::curl_url_get(u, CURLUPART_HOST, &part, 0) == CURLUE_OK) {
       out.first = part;
-      curl_free(part);
+      lc::curl_free(part);
     }
-    if (curl_url_get(u, CURLUPART_PORT, &part, CURLU_DEFAULT_PORT) == CURLUE_OK) {
+    if (lc::curl_url_get(u, CURLUPART_PORT, &part, CURLU_DEFAULT_PORT) == CURLUE_OK) {
       out.second = part;
-      curl_free(part);
+      lc::curl_free(part);
     }
   }
-  curl_url_cleanup(u);
+  lc::curl_url_cleanup(u);
   return out;
 }
 
@@ -525,7 +523,7 @@ int OnResolverStart(void*, void*, void* user) {
   auto* t = static_cast<Transfer*>(user);
   if (t->allow_dns) return 0;
   char* url = nullptr;
-  curl_easy_getinfo(t->easy, CURLINFO_EFFECTIVE_URL, &url);
+  lc::curl_easy_getinfo(t->easy, CURLINFO_EFFECTIVE_URL, &url);
   std::string host = url ? UrlHostPort(url).first : std::string();
   if (IsIpLiteral(host) || EqualsIgnoreCase(host, "localhost")) return 0;
   t->blocked_host = host.empty() ? "?" : host;
@@ -534,14 +532,13 @@ int OnResolverStart(void*, void*, void* user) {
 
 }  // namespace
 
-CurlFetcher::CurlFetcher() {
-  std::call_once(g_curl_init_once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
+CurlFetcher::CurlFetcher() = default;
 
 Result<FetchResult> CurlFetcher::Fetch(const FetchRequest& request, const FetchLimits& limits) {
   TW_ASSIGN_OR_RETURN(std::string scheme, UrlScheme(request.url));
   if (scheme == "file") return FetchFile(request, limits);
   const std::string shown = RedactUrl(request.url);
+  if (Status loaded = lc::Load(); !loaded.ok()) return loaded.WithPrefix(shown);
 
   // Request headers.  Values are secrets: messages name the header only.
   std::unique_ptr<curl_slist, SlistDeleter> headers;
@@ -554,7 +551,7 @@ Result<FetchResult> CurlFetcher::Fetch(const FetchRequest& request, const FetchL
       return Status::InvalidArgument(shown + ": header " + name + ": value contains a line break");
     // "Name;" is libcurl's way of sending a header with an empty value.
     std::string line = value.empty() ? name + ";" : name + ": " + value;
-    curl_slist* appended = curl_slist_append(headers.get(), line.c_str());
+    curl_slist* appended = lc::curl_slist_append(headers.get(), line.c_str());
     if (appended == nullptr) return Status::Internal(shown + ": out of memory building headers");
     headers.release();
     headers.reset(appended);
@@ -572,8 +569,8 @@ Result<FetchResult> CurlFetcher::Fetch(const FetchRequest& request, const FetchL
     ca_blob = std::move(*blob);
   }
 
-  std::unique_ptr<CURL, EasyDeleter> easy(curl_easy_init());
-  std::unique_ptr<CURLM, MultiDeleter> multi(curl_multi_init());
+  std::unique_ptr<CURL, EasyDeleter> easy(lc::curl_easy_init());
+  std::unique_ptr<CURLM, MultiDeleter> multi(lc::curl_multi_init());
   if (!easy || !multi) return Status::Internal(shown + ": cannot create a libcurl handle");
   CURL* e = easy.get();
   Transfer t;
@@ -582,32 +579,32 @@ Result<FetchResult> CurlFetcher::Fetch(const FetchRequest& request, const FetchL
   t.max_body = limits.max_body_bytes;
   char errbuf[CURL_ERROR_SIZE] = {0};
 
-  curl_easy_setopt(e, CURLOPT_URL, request.url.c_str());
-  curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
-  curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
-  curl_easy_setopt(e, CURLOPT_MAXREDIRS, static_cast<long>(std::max(0, limits.max_redirects)));
-  curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");  // every coding libcurl can decode
-  curl_easy_setopt(e, CURLOPT_USERAGENT, "threatwall/" TW_VERSION);
-  curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers.get());
-  curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
-  curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+  lc::curl_easy_setopt(e, CURLOPT_URL, request.url.c_str());
+  lc::curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+  lc::curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
+  lc::curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+  lc::curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  lc::curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
+  lc::curl_easy_setopt(e, CURLOPT_MAXREDIRS, static_cast<long>(std::max(0, limits.max_redirects)));
+  lc::curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");  // every coding libcurl can decode
+  lc::curl_easy_setopt(e, CURLOPT_USERAGENT, "threatwall/" TW_VERSION);
+  lc::curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers.get());
+  lc::curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+  lc::curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
   if (!ca_blob.empty()) {
     curl_blob blob{ca_blob.data(), ca_blob.size(), CURL_BLOB_COPY};
-    curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &blob);
+    lc::curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &blob);
   }
   if (limits.connect_timeout.count() > 0)
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, ClampMs(limits.connect_timeout));
+    lc::curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, ClampMs(limits.connect_timeout));
   if (limits.total_timeout.count() > 0)
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, ClampMs(limits.total_timeout));
-  curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, OnHeader);
-  curl_easy_setopt(e, CURLOPT_HEADERDATA, &t);
-  curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, OnWrite);
-  curl_easy_setopt(e, CURLOPT_WRITEDATA, &t);
-  curl_easy_setopt(e, CURLOPT_RESOLVER_START_FUNCTION, OnResolverStart);
-  curl_easy_setopt(e, CURLOPT_RESOLVER_START_DATA, &t);
+    lc::curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, ClampMs(limits.total_timeout));
+  lc::curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, OnHeader);
+  lc::curl_easy_setopt(e, CURLOPT_HEADERDATA, &t);
+  lc::curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, OnWrite);
+  lc::curl_easy_setopt(e, CURLOPT_WRITEDATA, &t);
+  lc::curl_easy_setopt(e, CURLOPT_RESOLVER_START_FUNCTION, OnResolverStart);
+  lc::curl_easy_setopt(e, CURLOPT_RESOLVER_START_DATA, &t);
   std::unique_ptr<curl_slist, SlistDeleter> pins;
   if (!limits.pinned_hosts.empty()) {
     std::string url_port = UrlHostPort(request.url.c_str()).second;
@@ -615,34 +612,34 @@ Result<FetchResult> CurlFetcher::Fetch(const FetchRequest& request, const FetchL
       for (const std::string& port : {std::string("80"), std::string("443"), url_port}) {
         if (port.empty()) continue;
         std::string entry = host + ":" + port + ":" + address;
-        curl_slist* appended = curl_slist_append(pins.get(), entry.c_str());
+        curl_slist* appended = lc::curl_slist_append(pins.get(), entry.c_str());
         if (appended == nullptr) return Status::Internal(shown + ": out of memory");
         pins.release();
         pins.reset(appended);
       }
     }
-    curl_easy_setopt(e, CURLOPT_RESOLVE, pins.get());
+    lc::curl_easy_setopt(e, CURLOPT_RESOLVE, pins.get());
   }
-  if (!limits.allow_dns) curl_easy_setopt(e, CURLOPT_NOPROXY, "*");
+  if (!limits.allow_dns) lc::curl_easy_setopt(e, CURLOPT_NOPROXY, "*");
 
   // The multi interface rather than curl_easy_perform: it lets us wake up
   // exactly when the stall deadline passes (libcurl's own low-speed check
   // and progress callback only have ~1 s granularity).
-  if (curl_multi_add_handle(multi.get(), e) != CURLM_OK)
+  if (lc::curl_multi_add_handle(multi.get(), e) != CURLM_OK)
     return Status::Internal(shown + ": curl_multi_add_handle failed");
   const auto stall = limits.stall_timeout;
   t.last_activity = SteadyClock::now();
   bool stalled = false;
   for (;;) {
     int running = 0;
-    CURLMcode mc = curl_multi_perform(multi.get(), &running);
+    CURLMcode mc = lc::curl_multi_perform(multi.get(), &running);
     if (mc != CURLM_OK) {
-      curl_multi_remove_handle(multi.get(), e);
-      return Status::Internal(shown + ": curl_multi_perform: " + curl_multi_strerror(mc));
+      lc::curl_multi_remove_handle(multi.get(), e);
+      return Status::Internal(shown + ": curl_multi_perform: " + lc::curl_multi_strerror(mc));
     }
     if (running == 0) break;
     if (limits.cancel != nullptr && limits.cancel->load()) {
-      curl_multi_remove_handle(multi.get(), e);
+      lc::curl_multi_remove_handle(multi.get(), e);
       return Status::Unavailable(shown + ": cancelled (shutting down)");
     }
     int wait_ms = limits.cancel != nullptr ? 200 : 1000;
@@ -654,18 +651,18 @@ Result<FetchResult> CurlFetcher::Fetch(const FetchRequest& request, const FetchL
       }
       wait_ms = static_cast<int>(std::min<std::chrono::milliseconds::rep>((stall - idle).count(), wait_ms));
     }
-    mc = curl_multi_poll(multi.get(), nullptr, 0, std::max(wait_ms, 1), nullptr);
+    mc = lc::curl_multi_poll(multi.get(), nullptr, 0, std::max(wait_ms, 1), nullptr);
     if (mc != CURLM_OK) {
-      curl_multi_remove_handle(multi.get(), e);
-      return Status::Internal(shown + ": curl_multi_poll: " + curl_multi_strerror(mc));
+      lc::curl_multi_remove_handle(multi.get(), e);
+      return Status::Internal(shown + ": curl_multi_poll: " + lc::curl_multi_strerror(mc));
     }
   }
   CURLcode rc = CURLE_OK;
   int queued = 0;
-  while (CURLMsg* msg = curl_multi_info_read(multi.get(), &queued)) {
+  while (CURLMsg* msg = lc::curl_multi_info_read(multi.get(), &queued)) {
     if (msg->msg == CURLMSG_DONE && msg->easy_handle == e) rc = msg->data.result;
   }
-  curl_multi_remove_handle(multi.get(), e);
+  lc::curl_multi_remove_handle(multi.get(), e);
 
   if (stalled)
     return Status::Unavailable(shown + ": no data for " + std::to_string(stall.count()) + "ms (stalled)");
@@ -680,7 +677,7 @@ Result<FetchResult> CurlFetcher::Fetch(const FetchRequest& request, const FetchL
   if (rc != CURLE_OK) return MapCurlError(rc, shown, errbuf, t, e, limits);
 
   long code = 0;
-  curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &code);
+  lc::curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &code);
   TW_RETURN_IF_ERROR(HttpStatusToStatus(static_cast<int>(code), shown));
   FetchResult result;
   result.http_status = static_cast<int>(code);
@@ -689,13 +686,13 @@ Result<FetchResult> CurlFetcher::Fetch(const FetchRequest& request, const FetchL
   result.etag = std::move(t.etag);
   result.last_modified = std::move(t.last_modified);
   char* effective = nullptr;
-  if (curl_easy_getinfo(e, CURLINFO_EFFECTIVE_URL, &effective) == CURLE_OK && effective != nullptr) {
+  if (lc::curl_easy_getinfo(e, CURLINFO_EFFECTIVE_URL, &effective) == CURLE_OK && effective != nullptr) {
     result.final_url = effective;
   } else {
     result.final_url = request.url;
   }
   curl_off_t wire = 0;
-  curl_easy_getinfo(e, CURLINFO_SIZE_DOWNLOAD_T, &wire);
+  lc::curl_easy_getinfo(e, CURLINFO_SIZE_DOWNLOAD_T, &wire);
   result.wire_bytes = static_cast<size_t>(std::max<curl_off_t>(wire, 0));
   return result;
 }
