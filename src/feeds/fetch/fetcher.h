@@ -96,8 +96,9 @@ class Fetcher {
   virtual Result<FetchResult> Fetch(const FetchRequest& request, const FetchLimits& limits) = 0;
 };
 
-// libcurl.  Construct once per process (curl_global_init is done once,
-// thread-safely, on first construction).  Notes:
+// libcurl, loaded with dlopen on the first http(s) fetch (fetch/libcurl.h;
+// curl_global_init runs once, thread-safely); a missing library is an
+// Unavailable error of that fetch.  Cheap to construct.  Notes:
 //  * The stall clock starts with the fetch and restarts on every header or
 //    body byte; it is checked with millisecond precision (libcurl's multi
 //    interface, not its 1-second low-speed check).
