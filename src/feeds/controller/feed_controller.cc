@@ -750,8 +750,14 @@ void FeedController::FinishPull(PullOutcome out) {
     status["invalidExamples"] = std::move(examples);
     status["lastPullBytes"] = out.fetch.wire_bytes;
     status["lastPullDuration"] = FormatSeconds(out.duration);
-    status["etag"] = out.fetch.etag;
-    status["lastModified"] = out.fetch.last_modified;
+    // Validators of the next conditional pull; absent when the server sent none.
+    for (auto [key, value] : {std::pair{"etag", &out.fetch.etag}, std::pair{"lastModified", &out.fetch.last_modified}}) {
+      if (value->empty()) {
+        status.erase(key);
+      } else {
+        status[key] = *value;
+      }
+    }
     status["lastPullResult"] = changed ? "Updated" : "Unchanged";
     common(status);
   });
