@@ -107,6 +107,7 @@ struct FeedController::FeedState {
 
 struct FeedController::PullJob {
   std::string feed;
+  std::string uid;  // a feed deleted and re-created under the same name is another feed
   int64_t generation = 0;
   std::string sync_request;  // the token without ";force"
   bool force = false;
@@ -380,8 +381,9 @@ void FeedController::HandleFeedObject(const std::string& value) {
   }
   if (!st.spec.has_pull) {
     st.due.reset();
-  } else if (!was_known) {
+  } else if (!was_known || old.uid != st.spec.uid) {
     st.due = FirstDue(st, now);
+    st.attempt = 0;
   } else if (old.generation != st.spec.generation) {
     st.due = now;
     st.attempt = 0;
@@ -521,6 +523,7 @@ std::optional<FeedController::PullJob> FeedController::PrepareJob(FeedState& st,
   const FeedSpec& spec = st.spec;
   PullJob job;
   job.feed = spec.name;
+  job.uid = spec.uid;
   job.generation = spec.generation;
   job.content = spec.content;
   job.format = spec.format;
@@ -617,7 +620,8 @@ void FeedController::FinishPull(PullOutcome out) {
   if (it == feeds_.end()) return;  // deleted meanwhile
   FeedState& st = *it->second;
   st.in_flight = false;
-  if (st.spec.generation != out.job.generation) return;  // changed meanwhile: a new pull is due already
+  // Changed (or re-created) meanwhile: a pull of the current spec is due already.
+  if (st.spec.generation != out.job.generation || st.spec.uid != out.job.uid) return;
   TimePoint now = clock_.Now();
   auto period = duration_cast<std::chrono::system_clock::duration>(st.spec.period);
   const std::string& name = st.spec.name;

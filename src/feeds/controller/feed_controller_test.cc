@@ -39,13 +39,14 @@ class FeedControllerTest : public ::testing::Test {
 
   // Creates or replaces feed `name` with `spec` (JSON text), keeping the
   // stored status as the API does; generation +1 when the spec changed.
-  void PutFeed(const std::string& name, const std::string& spec_text, json::object annotations = {}) {
+  void PutFeed(const std::string& name, const std::string& spec_text, json::object annotations = {},
+               std::string uid = "") {
     store::Key key{feed_kind_, "", name};
     json::value spec = json::parse(spec_text);
     auto current = store_.Get(key);
     json::object obj;
     int64_t generation = 1;
-    std::string uid = "uid-" + name;
+    if (uid.empty()) uid = "uid-" + name;
     if (current.ok()) {
       json::object old = json::parse(current->value).as_object();
       generation = old["metadata"].as_object()["generation"].as_int64();
@@ -457,6 +458,21 @@ TEST_F(FeedControllerTest, ParseErrorsKeepTheLastGoodSet) {
   Step();
   EXPECT_EQ(Nets("threatfeed.c"), std::vector<std::string>{"1.2.3.4/32"});
   ASSERT_EQ(ConditionMessages("c").size(), 1u);
+}
+
+TEST_F(FeedControllerTest, AFeedRecreatedUnderTheSameNameIsANewFeed) {
+  NewController();
+  fetcher_.SetHandler([](const FetchRequest& r) { return Body(r.url == "http://a.test/x" ? "1.1.1.1\n" : "2.2.2.2\n"); });
+  PutFeed("f", Spec("http://a.test/x"));
+  Step();
+  ASSERT_EQ(Nets("threatfeed.f"), std::vector<std::string>{"1.1.1.1/32"});
+  ASSERT_TRUE(store_.Delete({feed_kind_, "", "f"}, 0).ok());
+  PutFeed("f", Spec("http://b.test/y"), {}, "uid-second");
+  Step();
+  EXPECT_EQ(fetcher_.request_count(), 2u);
+  EXPECT_EQ(Nets("threatfeed.f"), std::vector<std::string>{"2.2.2.2/32"});
+  json::object owner = (*Gns("threatfeed.f"))["metadata"].as_object()["ownerReferences"].as_array()[0].as_object();
+  EXPECT_EQ(owner["uid"], "uid-second");
 }
 
 }  // namespace
