@@ -138,6 +138,8 @@ Selector Selector::All() {
   return Selector(*kAll);
 }
 
+Selector Selector::FromTree(std::shared_ptr<const Node> root) { return Selector(std::move(root)); }
+
 bool Selector::Matches(const Labels& labels) const {
   return Eval(*root_, [&labels](std::string_view key) -> std::optional<std::string_view> {
     auto it = labels.find(key);

@@ -55,6 +55,12 @@ class Selector {
   // Same as Parse("all()").
   static Selector All();
 
+  // Wraps a tree built in code (see selector/rewrite.h).  The caller keeps
+  // the invariants of ast.h (kIn/kNotIn values sorted and unique, one child
+  // for kNot, two or more for kAnd/kOr) and a bounded depth.  `root` must
+  // not be null.
+  static Selector FromTree(std::shared_ptr<const Node> root);
+
   // all(), like All().
   Selector() : Selector(All()) {}
 
