@@ -33,7 +33,9 @@ struct NamedPort {
 // labels plus projectcalico.org/namespace=<ns>,
 // projectcalico.org/orchestrator=k8s,
 // projectcalico.org/serviceaccount=<sa> (when set), pcns.<k>=<v> for every
-// label of its Namespace and pcns.projectcalico.org/name=<ns>.
+// label of its Namespace and pcns.projectcalico.org/name=<ns> (and
+// pcsa.projectcalico.org/name=<sa> when set).  Reserved labels win over pod
+// labels of the same key.
 struct Endpoint {
   std::string ns, name;
   std::string iface;  // host-side interface in the node namespace
@@ -114,12 +116,18 @@ struct Inputs {
 // object (logged, shown in status) rather than failing the whole program.
 Result<Tier> TierFromObject(const boost::json::object& tier);
 // GlobalNetworkPolicy, NetworkPolicy (Calico), StagedGlobalNetworkPolicy
-// and networking.k8s.io NetworkPolicy (-> knp.default.<name>, tier
-// default, order 1000).
+// (StagedNetworkPolicy too) and networking.k8s.io NetworkPolicy (->
+// knp.default.<name>, tier default, order 1000; one Allow rule per peer and
+// protocol, as Calico converts it).  A staged policy with stagedAction
+// Delete governs no direction.  Rule `services` / `domains` are
+// Unsupported errors; `http` is ignored.  Errors read
+// "<Kind> [<ns>/]<name>: <field path>: <reason>".
 Result<PolicyIn> PolicyFromObject(const boost::json::object& policy);
 // `namespace_labels`: the labels of the pod's Namespace.  `iface` and `ips`
 // come from the node (the Pod's status.podIP if present).
 Result<Endpoint> EndpointFromPod(const boost::json::object& pod, const selector::Labels& namespace_labels);
+// Entries of spec.nets that are not CIDRs or addresses are skipped (as
+// Calico does for entries that slipped past validation).
 Result<NetSet> NetSetFromObject(const boost::json::object& set, const selector::Labels& namespace_labels);
 
 }  // namespace tw::policy
