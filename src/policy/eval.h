@@ -21,7 +21,11 @@ struct Flow {
   std::optional<uint8_t> icmp_type, icmp_code;
 };
 
-// One step of the path.
+// One step of the path.  A rule that matched: tier, policy, rule >= 0 and
+// its action (Log steps continue; a staged policy's step has staged = true
+// and never ends the walk).  Falling off a tier: policy empty, rule -1,
+// action kDeny (end-of-tier deny, final) or kPass (on to the next tier).
+// The namespace profile: tier and policy empty, action kAllow.
 struct Step {
   Direction direction;
   std::string endpoint;  // "ns/name"
