@@ -3,6 +3,7 @@
 #ifndef TW_BASE_STRINGS_H_
 #define TW_BASE_STRINGS_H_
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,6 +17,9 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 std::string Join(const std::vector<std::string>& parts, std::string_view sep);
 // Quotes `s` for an error message: 'abc' (control characters escaped).
 std::string Quote(std::string_view s);
+
+// 64-bit FNV-1a: a stable, fast hash for short names (not cryptographic).
+uint64_t Fnv1a64(std::string_view data);
 
 // A random RFC 4122 version-4 UUID, lower-case: what metadata.uid holds.
 std::string NewUuid();

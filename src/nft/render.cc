@@ -366,14 +366,7 @@ class Builder {
 
 }  // namespace
 
-uint64_t NameHash(std::string_view text) {
-  uint64_t h = 14695981039346656037ull;
-  for (unsigned char c : text) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return h;
-}
+uint64_t NameHash(std::string_view text) { return Fnv1a64(text); }
 
 std::string ShortName(std::string_view prefix, std::string_view text) {
   bool safe = !text.empty();

@@ -27,15 +27,11 @@ Status CheckNames(std::string_view ns, std::string_view pod) {
 }  // namespace
 
 uint64_t NameHash(std::string_view ns, std::string_view pod) {
-  uint64_t h = 0xcbf29ce484222325ull;
-  auto mix = [&h](char c) {
-    h ^= static_cast<unsigned char>(c);
-    h *= 0x100000001b3ull;
-  };
-  for (char c : ns) mix(c);
-  mix('/');  // '/' never occurs in either name, so (ns, pod) is unambiguous
-  for (char c : pod) mix(c);
-  return h;
+  // '/' never occurs in either name, so (ns, pod) is unambiguous.
+  std::string key;
+  key.reserve(ns.size() + 1 + pod.size());
+  key.append(ns).append("/").append(pod);
+  return Fnv1a64(key);
 }
 
 Result<std::string> SandboxNetnsName(std::string_view ns, std::string_view pod) {

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <string>
 
+#include "base/strings.h"
 #include "policy/nflog.h"
 #include "selector/selector.h"
 

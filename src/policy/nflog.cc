@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "base/strings.h"
+
 namespace tw::policy {
 namespace {
 
@@ -33,15 +35,6 @@ std::string HitPrefix(Action action, char owner, Direction direction, uint32_t i
 bool IsHex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
 
 }  // namespace
-
-uint64_t Fnv1a64(std::string_view data) {
-  uint64_t h = 0xcbf29ce484222325ull;
-  for (unsigned char c : data) {
-    h ^= c;
-    h *= 0x100000001b3ull;
-  }
-  return h;
-}
 
 std::string ShortenNflogPrefix(std::string_view prefix) {
   if (prefix.size() < kMaxNflogPrefixLen) return std::string(prefix);

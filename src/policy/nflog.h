@@ -44,11 +44,8 @@ inline constexpr uint16_t NflogGroup(Direction d) {
 }
 
 // Returns `prefix` unchanged when shorter than 63 bytes, else the hashed
-// form described above.
+// form described above (the hash is tw::Fnv1a64, base/strings.h).
 std::string ShortenNflogPrefix(std::string_view prefix);
-
-// The 64-bit FNV-1a hash used by ShortenNflogPrefix.
-uint64_t Fnv1a64(std::string_view data);
 
 // A policy rule hit ("APE0|tier.name"); empty for Action::kLog.
 std::string RuleNflogPrefix(Action action, Direction direction, uint32_t index, std::string_view policy_key);
