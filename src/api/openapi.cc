@@ -1,5 +1,7 @@
 #include "api/openapi.h"
 
+#include "base/strings.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -254,16 +256,6 @@ std::vector<std::pair<std::string, std::vector<Op>>> KindPaths(const model::Kind
 
 std::string Hex64(uint64_t v) { return fmt::format("{:016X}", v); }
 
-// FNV-1a: a stable content hash for the root document's cache-busting URLs.
-uint64_t Fnv1a(std::string_view s) {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return h;
-}
-
 std::vector<std::pair<std::string, std::string>> GroupVersions() {
   std::vector<std::pair<std::string, std::string>> gvs;
   for (const model::KindInfo* k : model::AllKinds()) {
@@ -359,7 +351,8 @@ const std::vector<V3Doc>& V3Docs() {
 json::object OpenApiV3RootDoc() {
   json::object paths;
   for (const V3Doc& d : V3Docs()) {
-    std::string hash = Hex64(Fnv1a(json::serialize(d.doc)));
+    // A stable content hash for the cache-busting URLs.
+    std::string hash = Hex64(Fnv1a64(json::serialize(d.doc)));
     paths[d.path] = json::object{{"serverRelativeURL", fmt::format("/openapi/v3/{}?hash={}", d.path, hash)}};
   }
   return json::object{{"paths", std::move(paths)}};

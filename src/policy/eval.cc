@@ -50,16 +50,6 @@ bool RuleMatches(const Program& prog, const Match& m, const Flow& f) {
          SideMatches(prog, m.dst, f.dst, f.dst_port, f.protocol);
 }
 
-const char* ActionName(Action a) {
-  switch (a) {
-    case Action::kAllow: return "Allow";
-    case Action::kDeny: return "Deny";
-    case Action::kPass: return "Pass";
-    case Action::kLog: return "Log";
-  }
-  return "?";
-}
-
 const EndpointProgram* FindEndpoint(const Program& prog, const net::IpAddr& ip) {
   for (const auto& [iface, ep] : prog.endpoints) {
     if (std::find(ep.ips.begin(), ep.ips.end(), ip) != ep.ips.end()) return &ep;
@@ -84,7 +74,7 @@ bool EvaluateDirection(const Program& prog, const EndpointProgram& ep, Direction
       for (const Rule& rule : pol.rules) {
         if (!RuleMatches(prog, rule.match, f)) continue;
         std::string what = (pol.staged ? "staged rule " : "rule ") + std::to_string(rule.index) + ": " +
-                           ActionName(rule.action);
+                           std::string(ActionName(rule.action));
         add(step.tier, pol.key, rule.index, rule.action, pol.staged, what);
         if (rule.action == Action::kLog) continue;
         // A staged policy's verdict is only recorded: its evaluation ends,

@@ -788,4 +788,14 @@ Result<NetSet> NetSetFromObject(const object& set, const Labels& namespace_label
   return out;
 }
 
+std::string_view ActionName(Action a) {
+  switch (a) {
+    case Action::kAllow: return "Allow";
+    case Action::kDeny: return "Deny";
+    case Action::kPass: return "Pass";
+    case Action::kLog: return "Log";
+  }
+  return "?";
+}
+
 }  // namespace tw::policy

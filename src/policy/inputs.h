@@ -22,6 +22,8 @@ namespace tw::policy {
 
 enum class Direction { kIngress, kEgress };
 enum class Action { kAllow, kDeny, kPass, kLog };
+// "Allow", "Deny", "Pass", "Log" (Calico's spelling).
+std::string_view ActionName(Action a);
 
 struct NamedPort {
   std::string name;

@@ -83,16 +83,6 @@ void DumpEntity(const EntityIn& e, std::string_view name, std::string& out) {
   line("notPorts", Ports(e.not_ports));
 }
 
-std::string ActionName(Action a) {
-  switch (a) {
-    case Action::kAllow: return "Allow";
-    case Action::kDeny: return "Deny";
-    case Action::kPass: return "Pass";
-    case Action::kLog: return "Log";
-  }
-  return "?";
-}
-
 // The dump format of testdata/policy/inputs/policies.txt.
 std::string Dump(const PolicyIn& p) {
   std::ostringstream order;
@@ -106,7 +96,7 @@ std::string Dump(const PolicyIn& p) {
   auto rules = [&](const std::vector<RuleIn>& list, std::string_view dir) {
     for (size_t i = 0; i < list.size(); ++i) {
       const RuleIn& r = list[i];
-      out += std::string(dir) + "[" + std::to_string(i) + "] " + ActionName(r.action);
+      out += std::string(dir) + "[" + std::to_string(i) + "] " + std::string(ActionName(r.action));
       if (r.ip_version) out += " ipv=" + Opt(r.ip_version);
       if (r.protocol) out += " proto=" + Opt(r.protocol);
       if (r.not_protocol) out += " notProto=" + Opt(r.not_protocol);

@@ -65,20 +65,6 @@ std::optional<std::string> FindHeader(const FeedTestServer::Headers& headers, st
   return std::nullopt;
 }
 
-std::string Gzip(std::string_view data) {
-  z_stream zs{};
-  // windowBits 15 + 16: a gzip wrapper rather than zlib's.
-  if (deflateInit2(&zs, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY) != Z_OK) return {};
-  std::string out(deflateBound(&zs, data.size()) + 32, '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  zs.avail_in = static_cast<uInt>(data.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  deflate(&zs, Z_FINISH);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return out;
-}
 
 // The response head; `content_length` < 0 = no Content-Length header.
 std::string Head(int status, const Route& route, long long content_length,
@@ -289,6 +275,21 @@ Result<std::string> Slurp(const std::string& path, std::string_view what) {
 }
 
 }  // namespace
+
+std::string Gzip(std::string_view data) {
+  z_stream zs{};
+  // windowBits 15 + 16: a gzip wrapper rather than zlib's.
+  if (deflateInit2(&zs, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY) != Z_OK) return {};
+  std::string out(deflateBound(&zs, data.size()) + 32, '\0');
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  zs.avail_in = static_cast<uInt>(data.size());
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = static_cast<uInt>(out.size());
+  deflate(&zs, Z_FINISH);
+  out.resize(zs.total_out);
+  deflateEnd(&zs);
+  return out;
+}
 
 Result<std::unique_ptr<FeedTestServer>> FeedTestServer::Start(const Options& options) {
   std::unique_ptr<FeedTestServer> server(new FeedTestServer());

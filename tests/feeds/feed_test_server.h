@@ -59,6 +59,10 @@ struct Route {
   std::chrono::milliseconds drip_interval{200};  // kSlowDrip: one byte per interval
 };
 
+// gzip (RFC 1952) of `data`, as kGzip routes send it; also for tests that
+// need a gzip file.
+std::string Gzip(std::string_view data);
+
 class FeedTestServer {
  public:
   struct Options {

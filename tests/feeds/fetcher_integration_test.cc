@@ -32,20 +32,6 @@ std::string ReadFixture(const std::string& name) {
   return out.str();
 }
 
-std::string Compress(std::string_view data) {
-  z_stream zs{};
-  deflateInit2(&zs, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY);
-  std::string out(deflateBound(&zs, data.size()) + 64, '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  zs.avail_in = static_cast<uInt>(data.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  deflate(&zs, Z_FINISH);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return out;
-}
-
 bool Contains(const std::string& haystack, std::string_view needle) {
   return haystack.find(needle) != std::string::npos;
 }
@@ -456,7 +442,7 @@ TEST_F(FetcherIntegrationTest, FileUrlsPlainAndGz) {
   ASSERT_NE(mkdtemp(tmpl), nullptr);
   std::string dir = tmpl;
   std::ofstream(dir + "/feed.netset", std::ios::binary) << firehol_;
-  std::ofstream(dir + "/feed.netset.gz", std::ios::binary) << Compress(firehol_);
+  std::ofstream(dir + "/feed.netset.gz", std::ios::binary) << testing::Gzip(firehol_);
   auto plain = fetcher_.Fetch(FetchRequest{"file://" + dir + "/feed.netset", {}, "", ""}, limits_);
   auto gz = fetcher_.Fetch(FetchRequest{"file://" + dir + "/feed.netset.gz", {}, "", ""}, limits_);
   auto missing = fetcher_.Fetch(FetchRequest{"file://" + dir + "/nope", {}, "", ""}, limits_);

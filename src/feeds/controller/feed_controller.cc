@@ -712,10 +712,14 @@ void FeedController::FinishPull(PullOutcome out) {
     store::Key key{std::string(kFeedDataKind), "", name};
     std::string value = EncodeFeedData(meta, std::move(out.entries));
     out.entries = std::string();
-    auto current = store_.Get(key);
-    Result<store::Record> written = current.ok() ? store_.Update(key, std::move(value), current->mod_revision)
-                                    : current.error().IsNotFound() ? store_.Create(key, std::move(value))
-                                                                   : Result<store::Record>(current.error());
+    // The controller is this record's only writer: no read-before-write
+    // (that read would assemble the whole previous set, megabytes).
+    // If someone else removed it or left a stale one, the next attempt (a
+    // third of the period later) starts from the right state.
+    Result<store::Record> written =
+        st.has_data ? store_.Update(key, std::move(value), 0) : store_.Create(key, std::move(value));
+    if (!written.ok() && written.error().IsNotFound()) st.has_data = false;
+    if (!written.ok() && written.error().IsAlreadyExists()) (void)store_.Delete(key, 0);
     if (!written.ok()) {
       // Calico reschedules at period/3 when the store write fails.
       st.due = now + period / 3;
