@@ -170,6 +170,12 @@ void ApiHandler::Handle(const HttpRequest& request, ResponseWriter& writer) {
   }
   bool is_get = request.method == "GET" || request.method == "HEAD";
 
+  if (!seg.empty() && seg[0] == "threatwall") {
+    if (seg.size() != 3 || seg[1] != "v1" || seg[2] != "explain") return NotFound(writer);
+    if (!is_get) return SendError(writer, 405, "the server does not allow this method on the requested resource");
+    return HandleExplain(request, writer);
+  }
+
   // Discovery and OpenAPI (GET only).
   if (seg.empty() || seg[0] == "version" || seg[0] == "openapi" || (seg[0] == "api" && seg.size() <= 2) ||
       (seg[0] == "apis" && seg.size() <= 3)) {
@@ -312,6 +318,52 @@ void ApiHandler::HandleResource(const HttpRequest& request, Role role, const Res
     return SendResponse(writer, service_.Delete(target, body, write));
   }
   SendError(writer, 405, "the server does not allow method " + method + " on the requested resource");
+}
+
+namespace {
+
+// An optional integer query parameter within [lo, hi].
+Result<std::optional<int64_t>> IntQuery(const HttpRequest& request, std::string_view name, int64_t lo, int64_t hi) {
+  if (!request.HasQuery(name)) return std::optional<int64_t>();
+  std::string text = request.Query(name);
+  int64_t v = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (text.empty() || ec != std::errc() || p != text.data() + text.size() || v < lo || v > hi) {
+    return Status::InvalidArgument(std::string(name) + ": invalid value " + Quote(text) + ": must be an integer " +
+                                   std::to_string(lo) + "-" + std::to_string(hi));
+  }
+  return std::optional<int64_t>(v);
+}
+
+}  // namespace
+
+Result<policy::ExplainQuery> ExplainQueryFromRequest(const HttpRequest& request) {
+  policy::ExplainQuery q;
+  q.from = request.Query("from");
+  q.to = request.Query("to");
+  if (std::string ns = request.Query("fromNamespace"); !ns.empty()) q.from_ns = ns;
+  if (std::string ns = request.Query("toNamespace"); !ns.empty()) q.to_ns = ns;
+  if (std::string p = request.Query("protocol"); !p.empty()) q.protocol = p;
+  TW_ASSIGN_OR_RETURN(auto port, IntQuery(request, "port", 0, 65535));
+  if (port) q.port = static_cast<uint16_t>(*port);
+  TW_ASSIGN_OR_RETURN(auto type, IntQuery(request, "icmpType", 0, 255));
+  if (type) q.icmp_type = static_cast<uint8_t>(*type);
+  TW_ASSIGN_OR_RETURN(auto code, IntQuery(request, "icmpCode", 0, 255));
+  if (code) q.icmp_code = static_cast<uint8_t>(*code);
+  return q;
+}
+
+void ApiHandler::HandleExplain(const HttpRequest& request, ResponseWriter& writer) {
+  std::shared_ptr<const policy::Program> program;
+  if (options_.program_provider) program = options_.program_provider();
+  if (program == nullptr) return SendError(writer, 503, "policy agent not running: no policy program to explain");
+  auto query = ExplainQueryFromRequest(request);
+  if (!query.ok()) return SendError(writer, 400, query.error().message());
+  auto result = policy::Explain(*program, *query);
+  // Every Explain error is about the query (an unknown pod, a pod without
+  // an address yet, ...): 400, whatever its Status code.
+  if (!result.ok()) return SendError(writer, 400, result.error().message());
+  SendJson(writer, 200, policy::ExplainToJson(*result));
 }
 
 void ApiHandler::StreamWatch(const HttpRequest& request, Role role, const ResourceTarget& target,

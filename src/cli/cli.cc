@@ -1,5 +1,6 @@
 #include "cli/commands.h"
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <ostream>
@@ -96,6 +97,49 @@ const std::vector<Command>& Commands() {
         {"no-wait", 0, false, "", "sync: return once the request is recorded"},
         {"wait-timeout", 0, true, "DURATION", "sync: how long to wait for the pull (default 2m)"}},
        RunFeedsCommand},
+      {"explain",
+       "explain --from SRC --to DST [-n NS] [--from-namespace NS] [--to-namespace NS] [--port N]\n"
+       "                  [--protocol P] [--icmp-type T [--icmp-code C]] [-o text|json|yaml]",
+       "Show whether a flow is allowed by the policy in force, and why",
+       "Runs one flow through the policy program threatwalld enforces (the same one the kernel has)\n"
+       "and prints the verdict with its path: egress at the source pod, then ingress at the\n"
+       "destination pod; each tier, policy and rule that matched (Log rules continue, staged\n"
+       "policies are shown but do not enforce), end-of-tier denies and the namespace profile.\n"
+       "SRC and DST are pod names (in -n, --from-namespace, --to-namespace; default: default),\n"
+       "NS/NAME, or IP addresses (an address of a pod counts as that pod; other addresses are\n"
+       "outside the cluster).  --port is the destination port, required for TCP (the default\n"
+       "protocol), UDP, SCTP and UDPLite; the source port is taken as 0.\n"
+       "Exit 0 whenever the question was answered, whatever the verdict (like kubectl);\n"
+       "exit 1 with the server's message when it was not (unknown pod, no policy agent, ...).\n"
+       "  threatwall explain --from tf-ubuntu --to 5.196.58.96 --port 443\n"
+       "  threatwall explain --from 10.0.0.1 --to prod/db --port 5432 -o yaml\n"
+       "  threatwall explain --from web --to 10.244.0.7 --protocol ICMP --icmp-type 8",
+       {{"from", 0, true, "SRC", "source: pod name, NS/NAME or IP address (required)"},
+        {"to", 0, true, "DST", "destination: pod name, NS/NAME or IP address (required)"},
+        {"namespace", 'n', true, "NS", "namespace of pod names on both sides (default: default)"},
+        {"from-namespace", 0, true, "NS", "namespace of the source pod (overrides -n)"},
+        {"to-namespace", 0, true, "NS", "namespace of the destination pod (overrides -n)"},
+        {"port", 0, true, "N", "destination port, 1-65535"},
+        {"protocol", 0, true, "P", "TCP (default), UDP, SCTP, UDPLite, ICMP, ICMPv6 or a number 1-255"},
+        {"icmp-type", 0, true, "T", "ICMP/ICMPv6 type, 0-255"},
+        {"icmp-code", 0, true, "C", "ICMP/ICMPv6 code, 0-255 (needs --icmp-type)"},
+        {"output", 'o', true, "FORMAT", "text (default), json or yaml"}},
+       RunExplain},
+      {"exec", "exec POD [-n NS] [-i] [-t] -- COMMAND [ARGS...]",
+       "Run a command in a pod's network namespace",
+       "Like kubectl exec, for threatwall's pods (network sandboxes on this machine): the command\n"
+       "runs here, as root, with the pod's interfaces, addresses and routes and this machine's\n"
+       "filesystem.  The pod must exist (asked from the server) and be Running; its namespace is\n"
+       "the pod's annotation threatwall.io/netns, else tw-<namespace>-<pod>.  stdin, stdout and\n"
+       "stderr are always passed through (-i and -t are accepted for kubectl compatibility).\n"
+       "Exits with the command's exit code (127: command not found, 128+N: killed by signal N).\n"
+       "  threatwall exec tf-ubuntu -- curl -m 5 http://5.196.58.96/\n"
+       "  threatwall exec -it web -n prod -- sh",
+       {{"namespace", 'n', true, "NS", "namespace of the pod (default: default)"},
+        {"stdin", 'i', false, "", "pass stdin to the command (always done; for kubectl compatibility)"},
+        {"tty", 't', false, "", "accepted for kubectl compatibility (the terminal is passed through)"},
+        {"container", 'c', true, "NAME", "ignored: a pod here is one network namespace"}},
+       RunExec},
       {"version", "version [--client]", "Print client and server versions", "",
        {{"client", 0, false, "", "client version only"}}, RunVersion},
       {"kubeconfig", "kubeconfig [--insecure-skip-tls-verify]",
@@ -191,6 +235,32 @@ int Context::ReadFileArgs(std::vector<model::ManifestDocument>* docs, bool* fail
 
 namespace {
 
+const FlagSpec* FindShortSwitch(const std::vector<FlagSpec>& specs, char c) {
+  for (const auto& s : specs) {
+    if (s.short_name == c && !s.takes_value) return &s;
+  }
+  return nullptr;
+}
+
+// kubectl's combined short switches: "-it" becomes "-i" "-t" when every
+// letter is a switch (not a flag taking a value: "-nprod" stays as it is).
+// Nothing after "--" is touched.
+std::vector<std::string> ExpandShortSwitches(const std::vector<std::string>& args, const std::vector<FlagSpec>& specs) {
+  std::vector<std::string> out;
+  bool flags_done = false;
+  for (const std::string& a : args) {
+    flags_done = flags_done || a == "--";
+    bool combined = !flags_done && a.size() > 2 && a[0] == '-' && a[1] != '-' &&
+                    std::all_of(a.begin() + 1, a.end(), [&](char c) { return FindShortSwitch(specs, c) != nullptr; });
+    if (!combined) {
+      out.push_back(a);
+      continue;
+    }
+    for (size_t i = 1; i < a.size(); ++i) out.push_back(std::string("-") + a[i]);
+  }
+  return out;
+}
+
 std::string MainHelp() {
   std::string out =
       "threatwall: the command-line client of threatwalld (Calico-style threat feeds and policy).\n\n"
@@ -257,7 +327,7 @@ int Run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
 
   std::vector<FlagSpec> specs = GlobalFlags();
   specs.insert(specs.end(), command->flags.begin(), command->flags.end());
-  auto parsed = ParseArgs(rest, specs);
+  auto parsed = ParseArgs(ExpandShortSwitches(rest, specs), specs);
   Context ctx;
   ctx.command = name;
   ctx.out = &out;

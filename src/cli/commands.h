@@ -4,6 +4,8 @@
 #ifndef TW_CLI_COMMANDS_H_
 #define TW_CLI_COMMANDS_H_
 
+#include <boost/json.hpp>
+
 #include <chrono>
 #include <iosfwd>
 #include <optional>
@@ -90,6 +92,30 @@ int RunFeedsSync(Context& ctx);
 int RunFeedsCommand(Context& ctx);  // dispatches feeds sync | parse
 int RunVersion(Context& ctx);
 int RunKubeconfig(Context& ctx);
+int RunExplain(Context& ctx);
+int RunExec(Context& ctx);
+
+// explain (cmd_explain.cc): the API path with query for the parsed
+// arguments ("/threatwall/v1/explain?from=..&to=..&fromNamespace=..").
+// InvalidArgument (a usage error) for a missing --from/--to, a positional
+// argument, or a --port (1-65535) / --icmp-type / --icmp-code (0-255) that
+// is not such a number.  The rest is checked by the server.
+Result<std::string> ExplainRequestPath(const ParsedArgs& args);
+
+// exec (cmd_exec.cc), its parts exposed for tests.
+// The annotation the policy agent sets on a Pod to name its network
+// namespace; exec prefers it to node::SandboxNetnsName.
+inline constexpr char kExecNetnsAnnotation[] = "threatwall.io/netns";
+// The network namespace to run in for `pod` (the Pod object the API
+// returned for ns/name): InvalidArgument unless status.phase is Running;
+// then the annotation when set (a valid netns name), else
+// node::SandboxNetnsName(ns, name).
+Result<std::string> ExecNetnsForPod(const boost::json::value& pod, std::string_view ns, std::string_view name);
+// Runs `argv` in `netns` ("" = this process's own) sharing our stdin,
+// stdout and stderr, and returns its exit code (128 + N when killed by
+// signal N).  Errors go to ctx.err: 127 when argv[0] is not found, 126 when
+// it cannot be run, 1 when the namespace does not exist.
+int ExecInNetns(const Context& ctx, const std::string& netns, const std::vector<std::string>& argv);
 
 // Standard base64 with padding (kubeconfig's *-data fields).
 std::string Base64(std::string_view data);
