@@ -59,6 +59,14 @@ else
   echo "iprange not installed: feed ingest comparison skipped (apt-get install iprange)"
 fi
 
+# ---- side-by-side scripts (each skips itself when its peer tool or root is missing) --
+for script in nft_kernel_bench.sh seed_bench.sh hunt_bench.sh; do
+  if [ -x "$ROOT/bench/$script" ]; then
+    echo; echo "== bench/$script"
+    "$ROOT/bench/$script" || echo "!! bench/$script failed (exit $?)"
+  fi
+done
+
 # ---- micro-benchmarks ------------------------------------------------------
 echo
 "$BIN/tw_bench" --benchmark_counters_tabular=true "$@"

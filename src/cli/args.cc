@@ -50,7 +50,7 @@ Status ParseOneFlag(const std::vector<std::string>& args, size_t* i, const std::
     spec = FindShort(specs, arg[1]);
     shown = arg.substr(0, 2);
     if (arg.size() > 2) {
-      // "-nfoo" and "-n=foo" for value flags; "-Aw" is not supported.
+      // "-nfoo" and "-n=foo" for value flags; combined switches ("-it", "-Aw") are split by cli.cc first.
       inline_value = arg[2] == '=' ? arg.substr(3) : arg.substr(2);
     }
   }

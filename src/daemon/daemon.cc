@@ -7,6 +7,9 @@
 #include <charconv>
 #include <cstring>
 
+#include <unistd.h>
+
+#include "agent/sandboxes.h"
 #include "api/api_handler.h"
 #include "api/auth.h"
 #include "api/http_server.h"
@@ -17,6 +20,8 @@
 #include "daemon/tls_cert.h"
 #include "daemon/tokens.h"
 #include "feeds/fetch/fetcher.h"
+#include "nft/dataplane.h"
+#include "node/netns.h"
 #include "store/chunked_store.h"
 #include "store/sqlite_store.h"
 
@@ -69,6 +74,37 @@ int Fail(const Status& status) {
   return 1;
 }
 
+// The node namespace exists afterwards (made here when missing).
+Status EnsureNodeNetns(const std::string& name) {
+  if (name.empty()) return Status::Ok();
+  TW_ASSIGN_OR_RETURN(bool exists, node::NetnsExists(name));
+  if (exists) return Status::Ok();
+  TW_LOG_INFO("threatwalld: creating node network namespace {}", name);
+  Status st = node::CreateNetns(name);
+  return st.IsAlreadyExists() ? Status::Ok() : st.WithPrefix("--node-netns " + name);
+}
+
+// The parts of the agent; declared in the order they must be destroyed.
+struct AgentParts {
+  std::unique_ptr<agent::NodeSandboxes> sandboxes;
+  std::unique_ptr<nft::NftDataplane> dataplane;
+  std::unique_ptr<agent::Agent> agent;
+};
+
+Result<AgentParts> StartAgent(const Options& options, store::Datastore& store) {
+  AgentParts parts;
+  TW_RETURN_IF_ERROR(EnsureNodeNetns(options.node_netns));
+  parts.sandboxes = std::make_unique<agent::NodeSandboxes>(options.node_netns);
+  TW_ASSIGN_OR_RETURN(parts.dataplane, nft::NftDataplane::Open(options.node_netns));
+  parts.agent = std::make_unique<agent::Agent>(store, *parts.sandboxes, *parts.dataplane, Clock::Real(),
+                                               options.agent);
+  TW_RETURN_IF_ERROR(parts.agent->Start());
+  TW_LOG_INFO("threatwalld: agent running in {}", options.node_netns.empty()
+                                                      ? std::string("the host's network namespace")
+                                                      : "network namespace " + options.node_netns);
+  return parts;
+}
+
 }  // namespace
 
 int Run(const Options& options) {
@@ -116,8 +152,24 @@ int Run(const Options& options) {
     feed_controller = std::make_unique<feeds::FeedController>(*store, fetcher, Clock::Real(), options.feeds);
     if (Status st = feed_controller->Start(); !st.ok()) return Fail(st);
   }
+  AgentParts agent;
+  if (options.run_agent && geteuid() != 0) {
+    TW_LOG_WARN("threatwalld: not root: the agent (pods, policy enforcement) is off");
+  } else if (options.run_agent) {
+    auto started = StartAgent(options, *store);
+    if (!started.ok()) {
+      if (feed_controller) feed_controller->Stop();
+      return Fail(started.error());
+    }
+    agent = std::move(*started);
+  }
   api::Authenticator auth(*admin, *readonly);
-  api::ApiHandler handler(service, auth);
+  api::ApiHandlerOptions handler_options;
+  if (agent.agent) {
+    agent::Agent* a = agent.agent.get();
+    handler_options.program_provider = [a] { return a->program(); };
+  }
+  api::ApiHandler handler(service, auth, handler_options);
 
   api::HttpServerOptions http_options;
   http_options.host = listen->host;
@@ -146,10 +198,43 @@ int Run(const Options& options) {
   if (feed_controller) feed_controller->Stop();
   (*server)->Shutdown();
   server->reset();
+  // The kernel keeps enforcing the last program; --cleanup removes it.
+  if (agent.agent) agent.agent->Stop();
+  agent = {};
   feed_controller.reset();
   store.reset();
   TW_LOG_INFO("threatwalld: stopped");
   return 0;
+}
+
+int Cleanup(const Options& options) {
+  if (geteuid() != 0) return Fail(Status::PermissionDenied("--cleanup needs root"));
+  if (!options.node_netns.empty()) {
+    auto exists = node::NetnsExists(options.node_netns);
+    if (!exists.ok()) return Fail(exists.error());
+    if (!*exists) {
+      TW_LOG_INFO("threatwalld: network namespace {} does not exist: nothing to clean up", options.node_netns);
+      return 0;
+    }
+  }
+  int rc = 0;
+  agent::NodeSandboxes sandboxes(options.node_netns);
+  if (auto boxes = sandboxes.List(); boxes.ok()) {
+    for (const auto& [iface, netns] : *boxes) {
+      Status st = sandboxes.Delete(netns, iface);
+      TW_LOG_INFO("threatwalld: removed pod sandbox {} ({}){}", netns, iface, st.ok() ? "" : ": " + st.message());
+      if (!st.ok()) rc = 1;
+    }
+  } else {
+    TW_LOG_ERROR("threatwalld: listing pod sandboxes: {}", boxes.error().message());
+    rc = 1;
+  }
+  auto dataplane = nft::NftDataplane::Open(options.node_netns);
+  Status st = dataplane.ok() ? (*dataplane)->Remove() : dataplane.error();
+  if (!st.ok()) return Fail(st);
+  TW_LOG_INFO("threatwalld: table inet threatwall removed{}",
+              options.node_netns.empty() ? "" : " from network namespace " + options.node_netns);
+  return rc;
 }
 
 }  // namespace tw::daemon

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 
+#include "agent/agent.h"
 #include "feeds/controller/feed_controller.h"
 
 namespace tw::daemon {
@@ -27,7 +28,18 @@ struct Options {
   // The feed controller (pulls GlobalThreatFeeds, writes their sets).
   bool run_feeds = true;
   feeds::FeedControllerOptions feeds;
+  // The agent (pods, policy, nftables).  Needs root; skipped with a warning
+  // otherwise.
+  bool run_agent = true;
+  // The node's network namespace (created when missing); "" = the host's own.
+  // Feeds are pulled from it too.
+  std::string node_netns;
+  agent::AgentOptions agent;
 };
+
+// threatwalld --cleanup: removes what the agent leaves in the node namespace
+// (table inet threatwall, pod sandboxes).  0 on success, 1 on failure.
+int Cleanup(const Options& options);
 
 // Runs the daemon until SIGTERM or SIGINT:
 //  1. creates data_dir (mode 0700) if needed;
@@ -36,7 +48,8 @@ struct Options {
 //  3. opens DIR/threatwall.db (SqliteStore behind a ChunkedStore, so no
 //     stored value exceeds 512 KiB), collects orphaned pieces, and ensures
 //     the built-ins (Namespace default, Tier default);
-//  3b. starts the feed controller (unless run_feeds is false);
+//  3b. starts the feed controller (unless run_feeds is false) and the agent
+//      (unless run_agent is false or we are not root);
 //  4. serves the API on `listen` and writes "http://HOST:PORT\n" to
 //     DIR/address once bound;
 //  5. on a signal: stops accepting, finishes in-flight requests, ends

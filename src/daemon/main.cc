@@ -62,6 +62,15 @@ int main(int argc, char** argv) {
   app.add_flag("--feed-offline", feed_offline,
                "never resolve feed host names with DNS (IP literals, localhost and --feed-host only)");
   app.add_option("--feed-host", feed_hosts, "HOST=ADDRESS: resolve HOST to ADDRESS for feed pulls (repeatable)");
+  bool cleanup = false;
+  app.add_flag("!--no-agent", options.run_agent, "do not run the agent (pods, policy enforcement)");
+  app.add_option("--node-netns", options.node_netns,
+                 "network namespace that is the node (created if missing; its default route is the uplink; "
+                 "feeds are pulled from it). Default: the host's own");
+  app.add_option("--pod-cidr", options.agent.default_pool, "pod addresses when no IPPool exists")
+      ->capture_default_str();
+  app.add_flag("--cleanup", cleanup,
+               "remove table inet threatwall and every pod sandbox from the node namespace, then exit");
   CLI11_PARSE(app, argc, argv);
   feeds.fetch.allow_dns = !feed_offline;
   for (const std::string& pin : feed_hosts) {
@@ -82,6 +91,8 @@ int main(int argc, char** argv) {
     }
     *out = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::nanoseconds(*ns));
   }
+  feeds.fetch.netns = options.node_netns;
   tw::InitLogging(options.log_level);
+  if (cleanup) return tw::daemon::Cleanup(options);
   return tw::daemon::Run(options);
 }

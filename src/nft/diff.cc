@@ -1,6 +1,7 @@
 #include "nft/diff.h"
 
 #include <map>
+#include <set>
 
 namespace tw::nft {
 namespace {
@@ -123,6 +124,16 @@ std::string RenderDiff(const Diff& diff) {
   for (const SetChange& c : diff.sets) {
     if (c.kind == ChangeKind::kChanged) AppendElementCommand("add", c, c.added, &out);
   }
+  out += RenderChainDiff(diff);
+  for (const SetChange& c : diff.sets) {
+    if (c.kind == ChangeKind::kRemoved) out += "delete set " + table + " " + c.set.name + "\n";
+  }
+  return out;
+}
+
+std::string RenderChainDiff(const Diff& diff) {
+  std::string out;
+  const std::string table = Table();
   for (const ChainChange& c : diff.chains) {
     if (c.kind != ChangeKind::kAdded) continue;
     out += "add chain " + table + " " + c.chain.name;
@@ -142,9 +153,31 @@ std::string RenderDiff(const Diff& diff) {
     out += "flush chain " + table + " " + c.chain.name + "\n";
     out += "delete chain " + table + " " + c.chain.name + "\n";
   }
-  for (const SetChange& c : diff.sets) {
-    if (c.kind == ChangeKind::kRemoved) out += "delete set " + table + " " + c.set.name + "\n";
+  return out;
+}
+
+std::string RenderChainSwitch(const Ruleset& ruleset, const std::vector<std::string>& existing_chains,
+                              const std::vector<std::string>& delete_sets) {
+  const std::string table = Table();
+  std::string out = "add table " + table + "\n";
+  std::set<std::string> wanted;
+  for (const ChainSpec& c : ruleset.chains) {
+    wanted.insert(c.name);
+    out += "add chain " + table + " " + c.name;
+    if (!c.hook.empty()) out += " { " + c.hook + " }";
+    out += "\n";
   }
+  for (const std::string& name : existing_chains) out += "flush chain " + table + " " + name + "\n";
+  for (const std::string& name : existing_chains) {
+    if (!wanted.contains(name)) out += "delete chain " + table + " " + name + "\n";
+  }
+  for (const ChainSpec& c : ruleset.chains) {
+    for (const std::string& r : c.rules) {
+      if (!r.empty() && r[0] == '#') continue;
+      out += "add rule " + table + " " + c.name + " " + r + "\n";
+    }
+  }
+  for (const std::string& name : delete_sets) out += "delete set " + table + " " + name + "\n";
   return out;
 }
 

@@ -52,6 +52,22 @@ Diff DiffRulesets(const Ruleset& old_rules, const Ruleset& new_rules);
 // for an empty Diff.
 std::string RenderDiff(const Diff& diff);
 
+// The chain part of RenderDiff alone (declare new chains, flush and refill
+// new and changed ones, flush and delete removed ones): the netlink
+// dataplane sends the set changes itself, before (new sets, elements) and
+// after (removed sets) this script.  Empty text when no chain changes.
+std::string RenderChainDiff(const Diff& diff);
+
+// The chain switch of a full sync, one `nft -f` transaction over a table
+// that may hold anything from an earlier run: declares every chain of
+// `ruleset`, flushes every chain in `existing_chains` (so no rule is ever
+// duplicated), deletes the existing chains `ruleset` does not have, fills
+// the chains of `ruleset`, and last deletes `delete_sets` (sets no rule
+// refers to after the flushes).  The sets of `ruleset` must already exist
+// in the kernel: the script does not declare them.
+std::string RenderChainSwitch(const Ruleset& ruleset, const std::vector<std::string>& existing_chains,
+                              const std::vector<std::string>& delete_sets);
+
 }  // namespace tw::nft
 
 #endif  // TW_NFT_DIFF_H_

@@ -111,7 +111,7 @@ class Builder {
       for (net::Family f : {net::Family::kV4, net::Family::kV6}) {
         if (!HasFamily(s.members, f)) continue;
         for (bool interval : {false, true}) {
-          rs.sets.push_back({SetName(s.id, f, interval), s.id, f, interval, &s.members});
+          rs.sets.push_back({SetName(s.id, f, interval, options_.set_suffix), s.id, f, interval, &s.members});
         }
       }
     }
@@ -259,8 +259,8 @@ class Builder {
         common.push_back(addr + " != " + AnonNets(*side.not_nets, *family));
       }
       if (const policy::IpSet* s = FindSet(side.not_set); s && HasFamily(s->members, *family)) {
-        common.push_back(addr + " != @" + SetName(s->id, *family, false));
-        common.push_back(addr + " != @" + SetName(s->id, *family, true));
+        common.push_back(addr + " != @" + SetName(s->id, *family, false, options_.set_suffix));
+        common.push_back(addr + " != @" + SetName(s->id, *family, true, options_.set_suffix));
       }
     }
     bool not_ports = !side.not_ports.empty();
@@ -273,8 +273,8 @@ class Builder {
       set_choices.clear();
       const policy::IpSet* s = FindSet(side.set);
       if (family && s && HasFamily(s->members, *family)) {
-        set_choices.push_back(addr + " @" + SetName(s->id, *family, false));
-        set_choices.push_back(addr + " @" + SetName(s->id, *family, true));
+        set_choices.push_back(addr + " @" + SetName(s->id, *family, false, options_.set_suffix));
+        set_choices.push_back(addr + " @" + SetName(s->id, *family, true, options_.set_suffix));
       }
     }
     if (!side.ports_present || !side.ports.empty()) {
@@ -397,8 +397,9 @@ bool ValidIfaceName(std::string_view name) {
   return true;
 }
 
-std::string SetName(policy::SetId id, net::Family family, bool interval) {
-  return "s" + std::to_string(id) + (interval ? "i" : "h") + (family == net::Family::kV6 ? "6" : "");
+std::string SetName(policy::SetId id, net::Family family, bool interval, std::string_view suffix) {
+  return "s" + std::to_string(id) + (interval ? "i" : "h") + (family == net::Family::kV6 ? "6" : "") +
+         std::string(suffix);
 }
 
 std::vector<Element> SetElements(const net::CidrSet& members, net::Family family, bool interval) {

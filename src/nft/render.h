@@ -61,7 +61,14 @@ struct RenderOptions {
   bool set_elements = true;
   // Kernel-log prefix of the Log action (Felix: "calico-packet").
   std::string log_action_prefix = "calico-packet";
+  // Appended to every kernel set name ("s3h" + "_g5" = "s3h_g5"): the
+  // dataplane's set generation, so a full sync can fill new sets next to
+  // the ones in use (dataplane.h).  Empty in goldens.  At most
+  // kMaxSetSuffixLen bytes of [A-Za-z0-9_].
+  std::string set_suffix;
 };
+
+inline constexpr size_t kMaxSetSuffixLen = 20;
 
 // One kernel set of the table.
 struct SetSpec {
@@ -135,8 +142,9 @@ size_t ElementKey(const net::IpAddr& a, uint8_t* out);
 // a + 1, or false when `a` is the highest address of its family.
 bool NextAddress(const net::IpAddr& a, net::IpAddr* next);
 
-// Kernel set name: "s<id>h", "s<id>i", "s<id>h6", "s<id>i6".
-std::string SetName(policy::SetId id, net::Family family, bool interval);
+// Kernel set name: "s<id>h", "s<id>i", "s<id>h6", "s<id>i6", followed by
+// `suffix` (RenderOptions::set_suffix).
+std::string SetName(policy::SetId id, net::Family family, bool interval, std::string_view suffix = "");
 // `prefix` + `text` when that is at most kMaxNameLen bytes and `text` only
 // holds [A-Za-z0-9_.-/]; otherwise `prefix`, the safe characters of a
 // leading part of `text`, '-', and 10 hex digits of a hash of `text`, so

@@ -248,7 +248,7 @@ bool Daemon::Start() {
     }
     // The API alone: no feed controller writing statuses into the watches
     // under test (and no pulls of the test manifests' URLs).
-    std::vector<std::string> argv_s = {TW_DAEMON_BIN, "--data-dir", dir_, "--listen", "127.0.0.1:0", "--no-feeds"};
+    std::vector<std::string> argv_s = {TW_DAEMON_BIN, "--data-dir", dir_, "--listen", "127.0.0.1:0", "--no-feeds", "--no-agent"};
     argv_s.insert(argv_s.end(), args_.begin(), args_.end());
     std::vector<char*> argv;
     for (std::string& s : argv_s) argv.push_back(s.data());

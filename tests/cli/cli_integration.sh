@@ -60,7 +60,7 @@ expect_has() {
 tw() { "$TW_BIN" "$@"; }
 
 # --- start the daemon ---------------------------------------------------------
-"$TWD_BIN" --data-dir "$DATA" --listen 127.0.0.1:0 --feed-offline >"$WORK/daemon.log" 2>&1 &
+"$TWD_BIN" --data-dir "$DATA" --listen 127.0.0.1:0 --feed-offline --no-agent >"$WORK/daemon.log" 2>&1 &
 DAEMON_PID=$!
 for _ in $(seq 200); do [ -s "$DATA/address" ] && break; kill -0 $DAEMON_PID 2>/dev/null || break; sleep 0.05; done
 if [ ! -s "$DATA/address" ]; then echo "threatwalld did not start:"; cat "$WORK/daemon.log"; exit 1; fi

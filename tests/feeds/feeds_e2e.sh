@@ -42,7 +42,7 @@ wait_for() {
 
 start_daemon() {
   rm -f "$THREATWALL_DATA_DIR/address"
-  "$TWD" --data-dir "$THREATWALL_DATA_DIR" --listen 127.0.0.1:0 --feed-offline --feed-retry-base 1s --feed-max-retries 1 \
+  "$TWD" --data-dir "$THREATWALL_DATA_DIR" --listen 127.0.0.1:0 --no-agent --feed-offline --feed-retry-base 1s --feed-max-retries 1 \
     >>"$WORK/daemon.log" 2>&1 &
   DAEMON_PID=$!
   wait_for 20 test -s "$THREATWALL_DATA_DIR/address" || { echo "daemon did not start"; cat "$WORK/daemon.log"; exit 1; }

@@ -51,7 +51,7 @@ trap cleanup EXIT
 
 # ---- start the daemon ----------------------------------------------------------
 DATA=$TMP/data
-"$DAEMON" --data-dir "$DATA" --listen 127.0.0.1:0 --log-level info --feed-offline >"$TMP/daemon.log" 2>&1 &
+"$DAEMON" --data-dir "$DATA" --listen 127.0.0.1:0 --log-level info --feed-offline --no-agent >"$TMP/daemon.log" 2>&1 &
 PID=$!
 for _ in $(seq 200); do
   [ -s "$DATA/address" ] && [ -s "$DATA/admin.token" ] && break

@@ -3,6 +3,8 @@
 #include <arpa/inet.h>
 
 #include <fcntl.h>
+#include <sched.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -519,6 +521,26 @@ bool IsIpLiteral(std::string host) {
 
 // libcurl calls this before it resolves a name that is not cached (pinned
 // names are); with DNS off, only literals and localhost may go on.
+// CURLOPT_OPENSOCKETFUNCTION for FetchLimits::netns: the socket is created
+// while this thread has joined the namespace (a socket stays in the
+// namespace it was made in), then the thread goes back.
+curl_socket_t OpenSocketInNetns(void* user, curlsocktype, struct curl_sockaddr* addr) {
+  const std::string& netns = *static_cast<const std::string*>(user);
+  int self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+  int target = open(("/run/netns/" + netns).c_str(), O_RDONLY | O_CLOEXEC);
+  curl_socket_t fd = CURL_SOCKET_BAD;
+  if (self >= 0 && target >= 0 && setns(target, CLONE_NEWNET) == 0) {
+    fd = socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
+    if (setns(self, CLONE_NEWNET) != 0) {  // cannot happen for our own namespace; never stay elsewhere
+      if (fd != CURL_SOCKET_BAD) close(fd);
+      fd = CURL_SOCKET_BAD;
+    }
+  }
+  if (self >= 0) close(self);
+  if (target >= 0) close(target);
+  return fd;
+}
+
 int OnResolverStart(void*, void*, void* user) {
   auto* t = static_cast<Transfer*>(user);
   if (t->allow_dns) return 0;
@@ -604,6 +626,12 @@ Result<FetchResult> CurlFetcher::Fetch(const FetchRequest& request, const FetchL
   lc::curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, OnWrite);
   lc::curl_easy_setopt(e, CURLOPT_WRITEDATA, &t);
   lc::curl_easy_setopt(e, CURLOPT_RESOLVER_START_FUNCTION, OnResolverStart);
+  if (!limits.netns.empty()) {
+    if (access(("/run/netns/" + limits.netns).c_str(), F_OK) != 0)
+      return Status::Unavailable(shown + ": network namespace " + limits.netns + " does not exist");
+    lc::curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, OpenSocketInNetns);
+    lc::curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, &limits.netns);
+  }
   lc::curl_easy_setopt(e, CURLOPT_RESOLVER_START_DATA, &t);
   std::unique_ptr<curl_slist, SlistDeleter> pins;
   if (!limits.pinned_hosts.empty()) {

@@ -70,6 +70,10 @@ struct FetchLimits {
   // Set to true from another thread to abort a fetch in progress (within
   // ~200 ms): Unavailable "... cancelled".  nullptr = not cancellable.
   const std::atomic<bool>* cancel = nullptr;
+  // Network namespace to connect from: a name under /run/netns ("" = the
+  // caller's own).  threatwalld --node-netns pulls feeds from the node's
+  // namespace, where its uplink is.  Needs CAP_SYS_ADMIN.
+  std::string netns;
 };
 
 struct FetchRequest {
