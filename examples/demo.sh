@@ -176,6 +176,6 @@ threatwalld keeps running (pid $PID, log $DATA/daemon.log), with the lab ($LAB_N
   threatwall exec -it tf-ubuntu -- curl -I -m3 https://5.196.58.96
   threatwall explain --from tf-ubuntu --to 5.196.58.96 --port 443
   threatwall kubeconfig > /tmp/threatwall.kubeconfig && kubectl --kubeconfig /tmp/threatwall.kubeconfig get gtf
-Stop it and remove the lab with: $ROOT/examples/demo.sh --stop
+Stop it and remove the lab with: ${THREATWALL_DEMO_DIR:+THREATWALL_DEMO_DIR=$DATA }${THREATWALL_DEMO_PREFIX:+THREATWALL_DEMO_PREFIX=$PREFIX }$ROOT/examples/demo.sh --stop
 MSG
 exit $FAILED
