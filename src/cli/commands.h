@@ -94,6 +94,7 @@ int RunVersion(Context& ctx);
 int RunKubeconfig(Context& ctx);
 int RunExplain(Context& ctx);
 int RunExec(Context& ctx);
+int RunHunt(Context& ctx);  // cmd_hunt.cc, grepcidr-compatible (hunt.h)
 
 // explain (cmd_explain.cc): the API path with query for the parsed
 // arguments ("/threatwall/v1/explain?from=..&to=..&fromNamespace=..").

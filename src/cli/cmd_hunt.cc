@@ -1,0 +1,801 @@
+// `threatwall hunt --feed FILE [format flags] [--invert|-i] [-c] [-x] LOG...`
+// (issue 5 item 7): prints the log lines that contain an address of the feed,
+// byte-identical to `grepcidr -f FEED LOG...` (see hunt.h for the exact
+// rules).  The feed is read with the same Ingest() as `feeds parse`, so every
+// feed format works; logs are mapped, scanned without per-line allocation and
+// printed through one large buffer.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <bit>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <ostream>
+#include <string>
+#include <system_error>
+#include <thread>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#include "base/file.h"
+#include "cli/commands.h"
+#include "cli/hunt.h"
+#include "feeds/ingest.h"
+#include "feeds/parse/feed_format.h"
+#include "model/admit.h"
+
+namespace tw::cli {
+
+namespace json = boost::json;
+
+namespace {
+
+// ---- grepcidr's character classes (C locale) --------------------------------
+
+enum : uint8_t { kDigit = 1, kXDigit = 2, kV4Field = 4, kV6Field = 8 };
+
+struct CharTable {
+  uint8_t c[256] = {};
+  constexpr CharTable() {
+    for (int i = '0'; i <= '9'; ++i) c[i] = kDigit | kXDigit | kV4Field | kV6Field;
+    for (int i = 'a'; i <= 'z'; ++i) c[i] = kV4Field | kV6Field | (i <= 'f' ? kXDigit : 0);
+    for (int i = 'A'; i <= 'Z'; ++i) c[i] = kV4Field | kV6Field | (i <= 'F' ? kXDigit : 0);
+    c[static_cast<int>('.')] = kV4Field | kV6Field;
+    c[static_cast<int>(':')] = kV6Field;
+  }
+};
+constexpr CharTable kChars;
+
+inline uint8_t Class(char ch) { return kChars.c[static_cast<uint8_t>(ch)]; }
+
+// std::popcount is a libgcc call on the default x86-64 target (no -mpopcnt).
+inline int Pop64(uint64_t x) {
+#if defined(__POPCNT__) || !defined(__x86_64__)
+  return std::popcount(x);
+#else
+  x = x - ((x >> 1) & 0x5555555555555555ull);
+  x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+  x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0Full;
+  return static_cast<int>((x * 0x0101010101010101ull) >> 56);
+#endif
+}
+
+// inet_pton(AF_INET) on [s, s+n): 4 decimal parts 0-255, no leading zeros.
+__attribute__((always_inline)) inline bool ParseV4(const char* s, size_t n, uint32_t* out) {
+  if (n > 15 || n < 7) return false;
+  uint32_t addr = 0, part = 0;
+  int parts = 0, digits = 0;
+  for (size_t i = 0; i < n; ++i) {
+    char ch = s[i];
+    if (ch >= '0' && ch <= '9') {
+      if (digits > 0 && part == 0) return false;  // leading zero
+      part = part * 10 + static_cast<uint32_t>(ch - '0');
+      if (part > 255) return false;
+      ++digits;
+    } else if (ch == '.') {
+      if (digits == 0 || parts == 3) return false;
+      addr = addr << 8 | part;
+      ++parts;
+      part = 0;
+      digits = 0;
+    } else {
+      return false;
+    }
+  }
+  if (digits == 0 || parts != 3) return false;
+  *out = addr << 8 | part;
+  return true;
+}
+
+// inet_pton(AF_INET6) on [s, s+n) (at most 45 bytes).  Cheap rejection of
+// fields that cannot be an address (timestamps such as "03:41:11"), then
+// the C library's parser itself, so the accepted forms are exactly its.
+bool ParseV6(const char* s, size_t n, net::Uint128* out) {
+  if (n > 45 || n < 2) return false;
+  int colons = 0;
+  bool dbl = false, dot = false;
+  for (size_t i = 0; i < n; ++i) {
+    if (s[i] == ':') {
+      ++colons;
+      if (i + 1 < n && s[i + 1] == ':') dbl = true;
+    } else if (s[i] == '.') {
+      dot = true;
+    } else if (!(Class(s[i]) & kXDigit)) {
+      return false;
+    }
+  }
+  if (!dbl && colons < (dot ? 6 : 7)) return false;
+  char buf[46];
+  std::memcpy(buf, s, n);
+  buf[n] = '\0';
+  unsigned char bytes[16];
+  if (inet_pton(AF_INET6, buf, bytes) != 1) return false;
+  net::Uint128 v = 0;
+  for (unsigned char b : bytes) v = v << 8 | b;
+  *out = v;
+  return true;
+}
+
+// The run of bytes of class `cls` in [s+p, s+n).
+inline size_t FieldLen(const char* s, size_t p, size_t n, uint8_t cls) {
+  size_t e = p;
+  while (e < n && (Class(s[e]) & cls)) ++e;
+  return e - p;
+}
+
+inline char At(const char* s, size_t i, size_t n) { return i < n ? s[i] : '\0'; }
+
+inline bool V4Hint(const char* s, size_t p, size_t n) {
+  return (Class(s[p]) & kDigit) &&
+         (At(s, p + 1, n) == '.' || At(s, p + 2, n) == '.' || At(s, p + 3, n) == '.');
+}
+
+inline bool V6Hint(const char* s, size_t p, size_t n) {
+  if (s[p] == ':') return At(s, p + 1, n) == ':' && (Class(At(s, p + 2, n)) & kXDigit);
+  for (size_t k = 0; k < 4; ++k) {  // 1-4 hex digits, then ':'
+    if (!(Class(At(s, p + k, n)) & kXDigit)) return false;
+    if (At(s, p + k + 1, n) == ':') return true;
+  }
+  return false;
+}
+
+// grepcidr's scan_with_hints, position by position: the reference the fast
+// scanner is tested against.  One line [s, s+n) (n includes the '\n'),
+// fields start only below `limit`; on_v4(addr, field, len) / on_v6(...) are
+// called for each parsed address, in order, until one returns true.
+template <typename OnV4, typename OnV6>
+void ScanLineReference(const char* s, size_t n, size_t limit, bool v4, bool v6, OnV4&& on_v4, OnV6&& on_v6) {
+  size_t p = 0;
+  while (p < limit) {
+    if (v4 && V4Hint(s, p, n)) {
+      size_t len = FieldLen(s, p, n, kV4Field);
+      uint32_t a;
+      if (ParseV4(s + p, len, &a) && on_v4(a, s + p, len)) return;
+      p += len;
+      continue;
+    }
+    if (v6 && V6Hint(s, p, n)) {
+      size_t len = FieldLen(s, p, n, kV6Field);
+      net::Uint128 a;
+      if (ParseV6(s + p, len, &a) && on_v6(a, s + p, len)) return;
+      p += len;
+      continue;
+    }
+    ++p;
+  }
+}
+
+// Class bitmaps of 64 bytes (bit i = byte i of the block), plus the first
+// 16 bytes after it (the hints look up to 4 bytes ahead).
+struct BlockMasks {
+  uint64_t digit, xdigit, dot, colon, alpha, newline;
+  uint32_t digit_next, xdigit_next, dot_next, colon_next, newline_next;
+};
+
+#if defined(__SSE2__)
+inline void Classify16(const char* p, uint32_t* digit, uint32_t* xdigit, uint32_t* dot, uint32_t* colon,
+                       uint32_t* alpha, uint32_t* newline) {
+  const __m128i c = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  const __m128i lower = _mm_or_si128(c, _mm_set1_epi8(0x20));
+  const __m128i d =
+      _mm_and_si128(_mm_cmpgt_epi8(c, _mm_set1_epi8('0' - 1)), _mm_cmpgt_epi8(_mm_set1_epi8('9' + 1), c));
+  const __m128i hx = _mm_and_si128(_mm_cmpgt_epi8(lower, _mm_set1_epi8('a' - 1)),
+                                   _mm_cmpgt_epi8(_mm_set1_epi8('f' + 1), lower));
+  *digit = static_cast<uint32_t>(_mm_movemask_epi8(d));
+  *xdigit = static_cast<uint32_t>(_mm_movemask_epi8(_mm_or_si128(d, hx)));
+  *dot = static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(c, _mm_set1_epi8('.'))));
+  *colon = static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(c, _mm_set1_epi8(':'))));
+  *newline = static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(c, _mm_set1_epi8('\n'))));
+  *alpha = static_cast<uint32_t>(_mm_movemask_epi8(_mm_and_si128(
+      _mm_cmpgt_epi8(lower, _mm_set1_epi8('a' - 1)), _mm_cmpgt_epi8(_mm_set1_epi8('z' + 1), lower))));
+}
+#else
+inline void Classify16(const char* p, uint32_t* digit, uint32_t* xdigit, uint32_t* dot, uint32_t* colon,
+                       uint32_t* alpha, uint32_t* newline) {
+  *digit = *xdigit = *dot = *colon = *alpha = *newline = 0;
+  for (int i = 0; i < 16; ++i) {
+    uint8_t cls = Class(p[i]);
+    if (cls & kDigit) *digit |= 1u << i;
+    if (cls & kXDigit) *xdigit |= 1u << i;
+    if (p[i] == '.') *dot |= 1u << i;
+    if (p[i] == ':') *colon |= 1u << i;
+    if (p[i] == '\n') *newline |= 1u << i;
+    if ((cls & kV4Field) && !(cls & kDigit) && p[i] != '.') *alpha |= 1u << i;
+  }
+}
+#endif
+
+// Masks for the 80 bytes at `p`, of which the first `valid` count (bytes
+// past the line are in no class).  Reads 80 bytes at p: the caller makes
+// sure they are readable.
+__attribute__((always_inline)) inline BlockMasks Classify(const char* p, size_t valid) {
+  BlockMasks m{};
+  for (int k = 0; k < 5; ++k) {
+    uint32_t d, x, dt, c, al, nl;
+    Classify16(p + 16 * k, &d, &x, &dt, &c, &al, &nl);
+    if (k < 4) {
+      m.alpha |= uint64_t{al} << (16 * k);
+      m.newline |= uint64_t{nl} << (16 * k);
+      m.digit |= uint64_t{d} << (16 * k);
+      m.xdigit |= uint64_t{x} << (16 * k);
+      m.dot |= uint64_t{dt} << (16 * k);
+      m.colon |= uint64_t{c} << (16 * k);
+    } else {
+      m.digit_next = d, m.xdigit_next = x, m.dot_next = dt, m.colon_next = c, m.newline_next = nl;
+    }
+  }
+  if (valid < 64) {
+    const uint64_t keep = (uint64_t{1} << valid) - 1;
+    m.digit &= keep, m.xdigit &= keep, m.dot &= keep, m.colon &= keep, m.alpha &= keep, m.newline &= keep;
+    m.digit_next = m.xdigit_next = m.dot_next = m.colon_next = m.newline_next = 0;
+  } else if (valid < 80) {
+    const uint32_t keep = (uint32_t{1} << (valid - 64)) - 1;
+    m.digit_next &= keep, m.xdigit_next &= keep, m.dot_next &= keep, m.colon_next &= keep,
+        m.newline_next &= keep;
+  }
+  return m;
+}
+
+// Bit i of the result = bit i+k of the 80-bit value (lo, next).
+inline uint64_t Ahead(uint64_t lo, uint32_t next, int k) { return (lo >> k) | (uint64_t{next} << (64 - k)); }
+
+// The positions of the 64-byte block where grepcidr's IPv4 hint fires.
+inline uint64_t V4HintMask(const BlockMasks& m, bool v4) {
+  if (!v4) return 0;
+  return m.digit & (Ahead(m.dot, m.dot_next, 1) | Ahead(m.dot, m.dot_next, 2) | Ahead(m.dot, m.dot_next, 3));
+}
+
+// ... and where one of its IPv6 hints does.
+inline uint64_t V6HintMask(const BlockMasks& m, bool v6) {
+  uint64_t hints = 0;
+  if (v6) {
+    const uint64_t x = m.xdigit, x1 = Ahead(m.xdigit, m.xdigit_next, 1),
+                   x2 = Ahead(m.xdigit, m.xdigit_next, 2), x3 = Ahead(m.xdigit, m.xdigit_next, 3);
+    const uint64_t c1 = Ahead(m.colon, m.colon_next, 1), c2 = Ahead(m.colon, m.colon_next, 2),
+                   c3 = Ahead(m.colon, m.colon_next, 3), c4 = Ahead(m.colon, m.colon_next, 4);
+    hints |= (m.colon & c1 & x2) | (x & (c1 | (x1 & (c2 | (x2 & (c3 | (x3 & c4)))))));
+  }
+  return hints;
+}
+
+// ParseV4 for a field known to hold only digits and exactly three dots, at
+// the positions set in `dots` (bit i = byte i): same answers, fewer branches.
+inline bool ParseV4Dotted(const char* s, size_t len, uint64_t dots, uint32_t* out) {
+  if (len > 15) return false;
+  uint32_t addr = 0;
+  size_t start = 0;
+  for (int k = 0; k < 4; ++k) {
+    size_t end = len;
+    if (k < 3) {
+      end = static_cast<size_t>(__builtin_ctzll(dots));
+      dots &= dots - 1;
+    }
+    const size_t part = end - start;
+    if (part == 0 || part > 3) return false;
+    const char* d = s + start;
+    if (part > 1 && d[0] == '0') return false;  // leading zero
+    uint32_t v = static_cast<uint32_t>(d[0] - '0');
+    if (part > 1) v = v * 10 + static_cast<uint32_t>(d[1] - '0');
+    if (part > 2) v = v * 10 + static_cast<uint32_t>(d[2] - '0');
+    if (v > 255) return false;
+    addr = addr << 8 | v;
+    start = end + 1;
+  }
+  *out = addr;
+  return true;
+}
+
+// The field at s[p] where a hint fired (`is_v4`: the IPv4 hint, else an
+// IPv6 one), `m` the masks of the block holding p at offset `off`, `end` a
+// bound for fields crossing the block.  Returns the field's length, with
+// kParsedBit set when it parsed (into *a4 or *a6).  Fields that end inside
+// the block are checked on the bitmaps first (letters, dot and colon counts)
+// so most non-addresses never reach a parser.
+constexpr size_t kParsedBit = size_t{1} << 62;
+
+__attribute__((always_inline)) inline size_t ParseFieldAt(const char* s, size_t p, size_t end,
+                                                          const BlockMasks& m, size_t off, bool is_v4,
+                                                          uint32_t* a4, net::Uint128* a6) {
+  if (is_v4) {
+    const uint64_t f4 = (m.digit | m.alpha | m.dot) >> off;
+    if (~f4 != 0 && off + static_cast<size_t>(__builtin_ctzll(~f4)) < 64) {
+      const size_t len = static_cast<size_t>(__builtin_ctzll(~f4));
+      const uint64_t in_field = (uint64_t{1} << len) - 1;
+      const uint64_t dots = (m.dot >> off) & in_field;
+      const bool ok =
+          ((m.alpha >> off) & in_field) == 0 && Pop64(dots) == 3 && ParseV4Dotted(s + p, len, dots, a4);
+      return len | (ok ? kParsedBit : 0);
+    }
+    const size_t len = FieldLen(s, p, end, kV4Field);
+    return len | (ParseV4(s + p, len, a4) ? kParsedBit : 0);
+  }
+  const uint64_t f6 = (m.digit | m.alpha | m.dot | m.colon) >> off;
+  if (~f6 != 0 && off + static_cast<size_t>(__builtin_ctzll(~f6)) < 64) {
+    const size_t len = static_cast<size_t>(__builtin_ctzll(~f6));
+    const uint64_t in_field = (uint64_t{1} << len) - 1;
+    const uint64_t colons = (m.colon >> off) & in_field;
+    const bool dbl = (colons & (colons >> 1)) != 0;
+    const bool dots = ((m.dot >> off) & in_field) != 0;
+    const bool plausible =
+        ((m.alpha & ~m.xdigit) >> off & in_field) == 0 && (dbl || Pop64(colons) >= (dots ? 6 : 7));
+    return len | (plausible && ParseV6(s + p, len, a6) ? kParsedBit : 0);
+  }
+  const size_t len = FieldLen(s, p, end, kV6Field);
+  return len | (ParseV6(s + p, len, a6) ? kParsedBit : 0);
+}
+
+// The same scan as ScanLineReference, 64 bytes at a time: bitmaps of the
+// byte classes give every position where a hint fires, and only those are
+// visited.  `avail` = bytes readable from s (>= n): blocks that would read
+// past it are copied into a padded buffer first.
+template <typename OnV4, typename OnV6>
+void ScanLine(const char* s, size_t n, size_t limit, size_t avail, bool v4, bool v6, OnV4&& on_v4,
+              OnV6&& on_v6) {
+  if (!v4 && !v6) return;
+  size_t p = 0;
+  size_t block = 0;
+  while (block < limit) {
+    const size_t valid = n - block;
+    BlockMasks m;
+    if (avail - block >= 80) {
+      m = Classify(s + block, valid);
+    } else {
+      char pad[80] = {};
+      std::memcpy(pad, s + block, avail - block);
+      m = Classify(pad, valid);
+    }
+    const uint64_t v4_hints = V4HintMask(m, v4);
+    uint64_t hints = v4_hints | V6HintMask(m, v6);
+    if (limit - block < 64) hints &= (uint64_t{1} << (limit - block)) - 1;
+    if (p > block) hints &= ~uint64_t{0} << (p - block);  // p - block < 64 here
+    while (hints != 0) {
+      p = block + static_cast<size_t>(__builtin_ctzll(hints));
+      const size_t off = p - block;
+      const bool is_v4 = (v4_hints >> off) & 1;
+      uint32_t a4 = 0;
+      net::Uint128 a6 = 0;
+      const size_t len = ParseFieldAt(s, p, n, m, off, is_v4, &a4, &a6);
+      if (len & kParsedBit) {
+        if (is_v4 ? on_v4(a4, s + p, len & ~kParsedBit) : on_v6(a6, s + p, len & ~kParsedBit)) return;
+      }
+      p += len & ~kParsedBit;
+      if (p - block >= 64) break;
+      hints &= ~uint64_t{0} << (p - block);
+    }
+    block = p > block + 64 ? p : block + 64;
+  }
+}
+
+// grepcidr -x: the single field at the start of the line.
+template <typename OnV4, typename OnV6>
+void ScanLineStart(const char* s, size_t n, bool v4, bool v6, OnV4&& on_v4, OnV6&& on_v6) {
+  if (v4) {
+    size_t len = FieldLen(s, 0, n, kV4Field);
+    uint32_t a;
+    if (ParseV4(s, len, &a) && on_v4(a, s, len)) return;
+  }
+  if (v6) {
+    size_t len = FieldLen(s, 0, n, kV6Field);
+    net::Uint128 a;
+    if (ParseV6(s, len, &a)) on_v6(a, s, len);
+  }
+}
+
+// ---- input files -------------------------------------------------------------
+
+// A whole input file: a read-only mapping of a regular file, or the bytes
+// read from anything else (pipes, standard input).
+class InputFile {
+ public:
+  InputFile() = default;
+  InputFile(const InputFile&) = delete;
+  InputFile& operator=(const InputFile&) = delete;
+  ~InputFile() {
+    if (map_ != nullptr) munmap(map_, size_);
+  }
+  std::string_view view() const {
+    return map_ != nullptr ? std::string_view(static_cast<const char*>(map_), size_)
+                           : std::string_view(owned_);
+  }
+
+  // `path` "" = standard input.  Errors name the path and the reason.
+  Status Load(const std::string& path) {
+    int fd = path.empty() ? dup(0) : open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return Status::IoError(path + ": " + std::strerror(errno));
+    struct stat st {};
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+      size_ = static_cast<size_t>(st.st_size);
+      void* m = mmap(nullptr, size_, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+      if (m != MAP_FAILED) {
+        madvise(m, size_, MADV_SEQUENTIAL);
+        close(fd);
+        map_ = m;
+        return Status::Ok();
+      }
+    }
+    size_ = 0;
+    char buf[1 << 16];
+    for (;;) {
+      ssize_t r = read(fd, buf, sizeof buf);
+      if (r == 0) break;
+      if (r < 0) {
+        if (errno == EINTR) continue;
+        if (errno == EISDIR) break;  // grepcidr reads a directory as an empty file
+        Status st_err = Status::IoError((path.empty() ? std::string("(standard input)") : path) + ": " +
+                                        std::strerror(errno));
+        close(fd);
+        return st_err;
+      }
+      owned_.append(buf, static_cast<size_t>(r));
+    }
+    close(fd);
+    return Status::Ok();
+  }
+
+ private:
+  void* map_ = nullptr;
+  size_t size_ = 0;
+  std::string owned_;
+};
+
+// The spec.pull.http.format object the flags describe (as `feeds parse`).
+Result<json::object> HuntFormatFromFlags(const ParsedArgs& args) {
+  std::string format = args.Get("format", "newline");
+  json::object out;
+  if (format == "newline" || format == "newlineDelimited") {
+    out["newlineDelimited"] = json::object();
+  } else if (format == "json") {
+    out["json"] = json::object{{"path", args.Get("path", "$.")}};
+  } else if (format == "csv") {
+    json::object csv;
+    if (args.Has("field-num")) {
+      std::string text = args.Get("field-num");
+      uint64_t n = 0;
+      auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+      if (ec != std::errc() || p != text.data() + text.size())
+        return Status::InvalidArgument("--field-num " + text + ": expected a column number counted from 0");
+      csv["fieldNum"] = n;
+    }
+    if (args.Has("field-name")) csv["fieldName"] = args.Get("field-name");
+    if (args.Has("header")) csv["header"] = true;
+    if (args.Has("column-delimiter")) csv["columnDelimiter"] = args.Get("column-delimiter");
+    if (args.Has("comment-delimiter")) csv["commentDelimiter"] = args.Get("comment-delimiter");
+    if (args.Has("disable-record-size-validation")) csv["disableRecordSizeValidation"] = true;
+    out["csv"] = std::move(csv);
+  } else {
+    return Status::InvalidArgument("--format " + format + ": expected newline, json or csv");
+  }
+  return out;
+}
+
+// Reads and ingests the feed named by --feed into a set.
+Result<net::CidrSet> LoadFeed(const ParsedArgs& args) {
+  auto format = HuntFormatFromFlags(args);
+  if (!format) return format.error();
+  json::object doc{
+      {"apiVersion", "projectcalico.org/v3"},
+      {"kind", "GlobalThreatFeed"},
+      {"metadata", json::object{{"name", "hunt"}}},
+      {"spec",
+       json::object{
+           {"content", "IPSet"},
+           {"pull", json::object{{"http", json::object{{"url", "file:///feed"}, {"format", *format}}}}}}}};
+  auto admitted = model::Admit(doc);
+  if (!admitted) return Status::InvalidArgument("invalid feed settings: " + admitted.error().message());
+  auto feed_format = feeds::FeedFormatFromSpec(admitted->object.at("spec"));
+  if (!feed_format) return feed_format.error();
+  std::string path = args.Get("feed");
+  InputFile body;
+  if (Status st = body.Load(path); !st.ok()) return st;
+  auto ingested = feeds::Ingest(body.view(), *feed_format, feeds::Content::kIPSet);
+  if (!ingested) return Status::InvalidArgument(path + ": " + ingested.error().message());
+  return std::move(ingested->ips);
+}
+
+// Lines per chunk: the addresses of a chunk are looked up together.
+constexpr size_t kChunkLines = 1024;
+
+// Output through one large buffer, written to `out` whenever it fills.
+constexpr size_t kFlushBytes = size_t{1} << 20;
+
+void Flush(std::ostream& out, std::string* buf) {
+  out.write(buf->data(), static_cast<std::streamsize>(buf->size()));
+  buf->clear();
+}
+
+}  // namespace
+
+// ---- HuntScanner ----------------------------------------------------------------
+
+HuntScanner::HuntScanner(const net::PrefixMatcher& matcher, HuntOptions options, int threads,
+                         size_t split_bytes)
+    : matcher_(matcher),
+      options_(options),
+      v4_(matcher.has_v4()),
+      v6_(matcher.has_v6()),
+      threads_(threads),
+      split_bytes_(split_bytes) {}
+
+void HuntScanner::CollectLine(const char* line, size_t n, size_t limit, size_t avail, uint32_t index,
+                              Chunk* chunk) const {
+  LineState& st = chunk->lines.back();
+  auto on_v4 = [&](uint32_t a, const char*, size_t) {
+    st.seen = true;
+    chunk->keys.push_back(a);
+    chunk->key_line.push_back(index);
+    return false;  // the lookup is batched: collect every address
+  };
+  auto on_v6 = [&](net::Uint128 a, const char*, size_t) {
+    st.seen = true;
+    st.matched = matcher_.ContainsV6(a);
+    return st.matched;
+  };
+  if (options_.strict_start)
+    ScanLineStart(line, n, v4_, v6_, on_v4, on_v6);
+  else
+    ScanLine(line, n, limit, avail, v4_, v6_, on_v4, on_v6);
+}
+
+uint64_t HuntScanner::FinishChunk(const char* data, std::string_view name_prefix, Chunk* chunk,
+                                  std::string* out, std::ostream* flush_to) const {
+  chunk->hits.resize(chunk->keys.size());
+  matcher_.ContainsBatchV4(chunk->keys, chunk->hits);
+  for (size_t k = 0; k < chunk->keys.size(); ++k) {
+    if (chunk->hits[k]) chunk->lines[chunk->key_line[k]].matched = true;
+  }
+  uint64_t selected = 0;
+  for (const LineState& st : chunk->lines) {
+    bool seen = st.seen || options_.include_no_ip;
+    bool take = options_.invert ? (seen && !st.matched) : st.matched;
+    if (!take) continue;
+    ++selected;
+    if (options_.count) continue;
+    out->append(name_prefix);
+    out->append(data + st.pos, st.len);
+    if (flush_to != nullptr && out->size() >= kFlushBytes) Flush(*flush_to, out);
+  }
+  chunk->lines.clear();
+  chunk->keys.clear();
+  chunk->key_line.clear();
+  return selected;
+}
+
+uint64_t HuntScanner::ScanFileByLine(std::string_view data, std::string_view name_prefix, std::string* out,
+                                     std::ostream* flush_to) {
+  // Lines are scanned in chunks: addresses of a chunk are collected first and
+  // looked up together (ContainsBatchV4 overlaps their cache misses), then
+  // the chunk's selected lines are printed in order.
+  Chunk chunk;
+  chunk.lines.reserve(kChunkLines);
+  uint64_t selected = 0;
+  size_t capacity = 512;  // grepcidr's line buffer, per file
+  const char* s = data.data();
+  size_t pos = 0;
+  while (pos < data.size()) {
+    const void* nl = std::memchr(s + pos, '\n', data.size() - pos);
+    size_t n =
+        nl != nullptr ? static_cast<size_t>(static_cast<const char*>(nl) - (s + pos)) + 1 : data.size() - pos;
+    // fgets needs n + 1 bytes; the buffer doubles until they fit.  A last
+    // line without '\n' that fills the buffer exactly is lost (no EOF seen
+    // before the buffer filled, then fgets returns nothing).
+    while (n + 1 > capacity) capacity *= 2;
+    if (nl == nullptr && n + 1 == capacity) break;
+    size_t limit = capacity - 5 < n ? capacity - 5 : n;
+    chunk.lines.push_back({pos, n, false, false});
+    CollectLine(s + pos, n, limit, data.size() - pos, static_cast<uint32_t>(chunk.lines.size() - 1), &chunk);
+    if (chunk.lines.size() == kChunkLines) selected += FinishChunk(s, name_prefix, &chunk, out, flush_to);
+    pos += n;
+  }
+  selected += FinishChunk(s, name_prefix, &chunk, out, flush_to);
+  return selected;
+}
+
+// grepcidr keeps a line only below capacity - 5 for fields; with `cap` the
+// buffer before a line of `n` bytes, may a field start at offset `rel`?
+inline bool FieldMayStart(size_t rel, size_t n, size_t cap) {
+  while (n + 1 > cap) cap *= 2;
+  return rel + 5 < cap;
+}
+
+uint64_t HuntScanner::ScanFile(std::string_view data, std::string_view name_prefix, std::string* out,
+                               std::ostream* flush_to) {
+  if (options_.strict_start || (!v4_ && !v6_)) return ScanFileByLine(data, name_prefix, out, flush_to);
+  const char* s = data.data();
+  const size_t size = data.size();
+  // Big files are scanned in two halves on two threads, split after a '\n'.
+  // The second half starts with the buffer capacity grepcidr would have
+  // after the first (its thread finds the first half's longest line first);
+  // its output waits in memory until the first half is written.
+  if (threads_ > 1 && size >= split_bytes_) {
+    const void* nl = std::memchr(s + size / 2, '\n', size - size / 2);
+    const size_t split = nl != nullptr ? static_cast<size_t>(static_cast<const char*>(nl) - s) + 1 : size;
+    if (split < size) {
+      std::string second_out;
+      uint64_t second_selected = 0;
+      auto second = [&] {
+        size_t cap = 512;
+        for (size_t pos = 0; pos < split;) {
+          const char* e = static_cast<const char*>(std::memchr(s + pos, '\n', split - pos));
+          const size_t n = static_cast<size_t>(e - (s + pos)) + 1;  // the first half ends in '\n'
+          while (n + 1 > cap) cap *= 2;
+          pos += n;
+        }
+        second_selected = ScanRange(s, split, size, size, cap, name_prefix, &second_out, nullptr);
+      };
+      std::thread worker;
+      try {
+        worker = std::thread(second);
+      } catch (const std::system_error&) {  // no thread: one pass instead
+        return ScanRange(s, 0, size, size, 512, name_prefix, out, flush_to);
+      }
+      uint64_t first_selected = ScanRange(s, 0, split, size, 512, name_prefix, out, flush_to);
+      worker.join();
+      if (flush_to != nullptr) {
+        Flush(*flush_to, out);
+        Flush(*flush_to, &second_out);
+      } else {
+        out->append(second_out);
+      }
+      return first_selected + second_selected;
+    }
+  }
+  return ScanRange(s, 0, size, size, 512, name_prefix, out, flush_to);
+}
+
+uint64_t HuntScanner::ScanRange(const char* s, size_t begin, size_t end, size_t size, size_t cap,
+                                std::string_view name_prefix, std::string* out,
+                                std::ostream* flush_to) const {
+  // The range is classified 64 bytes at a time (no per-line search):
+  // newline bits end lines, hint bits start fields, in position order.
+  // Hints that look past a line's '\n' are harmless: their field stops at
+  // the '\n' and cannot parse (see ScanFileByLine for the per-line form).
+  Chunk chunk;
+  chunk.lines.reserve(kChunkLines);
+  uint64_t selected = 0;
+  size_t line_start = begin, cursor = begin;
+  bool seen = false, matched = false;
+  for (size_t block = begin; block < end; block += 64) {
+    BlockMasks m;
+    if (size - block >= 80) {
+      m = Classify(s + block, end - block);
+    } else {
+      char pad[80] = {};
+      std::memcpy(pad, s + block, size - block);
+      m = Classify(pad, end - block);
+    }
+    const uint64_t v4_hints = V4HintMask(m, v4_);
+    uint64_t events = v4_hints | V6HintMask(m, v6_);
+    if (cursor > block) events = cursor - block >= 64 ? 0 : events & (~uint64_t{0} << (cursor - block));
+    events |= m.newline;
+    const unsigned __int128 newlines = (static_cast<unsigned __int128>(m.newline_next) << 64) | m.newline;
+    while (events != 0) {
+      const size_t off = static_cast<size_t>(__builtin_ctzll(events));
+      const size_t p = block + off;
+      if ((m.newline >> off) & 1) {  // the line [line_start, p] ends
+        const size_t n = p + 1 - line_start;
+        while (n + 1 > cap) cap *= 2;
+        chunk.lines.push_back({line_start, n, seen, matched});
+        seen = matched = false;
+        line_start = p + 1;
+        if (chunk.lines.size() == kChunkLines) selected += FinishChunk(s, name_prefix, &chunk, out, flush_to);
+        events &= events - 1;
+        continue;
+      }
+      // A hint: may a field start here?  Only in question within 4 bytes of
+      // the line's end (the limit is never below n - 4).
+      const uint64_t nl_ahead = static_cast<uint64_t>(newlines >> (off + 1)) & 0xF;
+      if (nl_ahead != 0 || p + 5 > end) {
+        const size_t line_end =
+            nl_ahead != 0 ? p + 1 + static_cast<size_t>(__builtin_ctzll(nl_ahead)) + 1 : end;
+        if (!FieldMayStart(p - line_start, line_end - line_start, cap)) {
+          events &= events - 1;
+          continue;
+        }
+      }
+      const bool is_v4 = (v4_hints >> off) & 1;
+      uint32_t a4 = 0;
+      net::Uint128 a6 = 0;
+      const size_t r = ParseFieldAt(s, p, end, m, off, is_v4, &a4, &a6);
+      if (r & kParsedBit) {
+        seen = true;
+        if (is_v4) {
+          chunk.keys.push_back(a4);
+          chunk.key_line.push_back(static_cast<uint32_t>(chunk.lines.size()));
+        } else if (!matched) {
+          matched = matcher_.ContainsV6(a6);
+        }
+      }
+      cursor = p + (r & ~kParsedBit);
+      if (cursor - block >= 64) break;  // a field holds no '\n': nothing left in this block
+      events &= ~uint64_t{0} << (cursor - block);
+    }
+  }
+  if (line_start < end) {  // a last line without '\n'
+    const size_t n = end - line_start;
+    while (n + 1 > cap) cap *= 2;
+    if (n + 1 == cap) {  // grepcidr loses it (see ScanFileByLine)
+      while (!chunk.key_line.empty() && chunk.key_line.back() == chunk.lines.size()) {
+        chunk.key_line.pop_back();
+        chunk.keys.pop_back();
+      }
+    } else {
+      chunk.lines.push_back({line_start, n, seen, matched});
+    }
+  }
+  selected += FinishChunk(s, name_prefix, &chunk, out, flush_to);
+  return selected;
+}
+
+std::vector<HuntToken> HuntScanner::Tokens(std::string_view line, bool v4, bool v6, bool reference) {
+  std::vector<HuntToken> tokens;
+  std::string copy(line);
+  copy.push_back('\n');
+  auto on_v4 = [&](uint32_t, const char* f, size_t len) {
+    tokens.push_back({std::string(f, len), true});
+    return false;
+  };
+  auto on_v6 = [&](net::Uint128, const char* f, size_t len) {
+    tokens.push_back({std::string(f, len), false});
+    return false;
+  };
+  if (reference)
+    ScanLineReference(copy.data(), copy.size(), copy.size(), v4, v6, on_v4, on_v6);
+  else
+    ScanLine(copy.data(), copy.size(), copy.size(), copy.size(), v4, v6, on_v4, on_v6);
+  return tokens;
+}
+
+// ---- the command ------------------------------------------------------------------
+
+// Exit codes as grepcidr's: 0 a line selected, 1 none, 2 an error (usage,
+// unreadable or invalid feed, unreadable log: processing stops there, what
+// was found before is printed).
+int RunHunt(Context& ctx) {
+  constexpr int kExitError = 2;
+  if (!ctx.args.Has("feed")) return ctx.Usage("--feed FILE is required");
+  auto set = LoadFeed(ctx.args);
+  if (!set) return ctx.Fail(set.error().message(), kExitError);
+  net::PrefixMatcher matcher(*set);
+
+  HuntOptions options;
+  options.invert = ctx.args.Has("invert") || ctx.args.Has("include-noip");
+  options.include_no_ip = ctx.args.Has("include-noip");
+  options.count = ctx.args.Has("count");
+  options.strict_start = ctx.args.Has("strict");
+  int threads = 1;
+  if (ctx.args.Has("threads")) {
+    std::string text = ctx.args.Get("threads");
+    auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), threads);
+    if (ec != std::errc() || p != text.data() + text.size() || threads < 1 || threads > 2)
+      return ctx.Usage("--threads " + text + ": expected 1 or 2");
+  }
+  HuntScanner scanner(matcher, options, threads);
+
+  std::vector<std::string> files = ctx.args.positionals;
+  const bool names = files.size() > 1;
+  if (files.empty()) files.push_back("");  // standard input
+  std::string out;
+  out.reserve(kFlushBytes + 4096);
+  uint64_t selected = 0;
+  for (const std::string& file : files) {
+    InputFile in;
+    if (Status st = in.Load(file); !st.ok()) {
+      Flush(*ctx.out, &out);
+      return ctx.Fail(st.message(), kExitError);
+    }
+    std::string prefix = names ? file + ":" : "";
+    selected += scanner.ScanFile(in.view(), prefix, &out, ctx.out);
+  }
+  if (options.count) out.append(std::to_string(selected)).push_back('\n');
+  Flush(*ctx.out, &out);
+  ctx.out->flush();
+  return selected > 0 ? kExitOk : kExitFailure;
+}
+
+}  // namespace tw::cli

@@ -1,0 +1,130 @@
+// `threatwall hunt`: offline matching of arbitrary text logs against a feed,
+// with output byte-identical to grepcidr 2.0 (`grepcidr -f FEED LOG...`).
+//
+// What grepcidr 2.0 does, and so what HuntScanner does, per line (the line
+// includes its '\n'; a last line without one is printed without one):
+//  - Positions p are visited left to right.  At p, with IPv4 patterns loaded:
+//    if byte p is an ASCII digit and one of bytes p+1..p+3 is '.', the IPv4
+//    "field" is the run of [0-9A-Za-z.] starting at p; it is parsed as
+//    inet_pton(AF_INET) would (exactly 4 decimal parts 0-255, no leading
+//    zeros, at most 15 bytes); p then moves past the whole field whether it
+//    parsed or not (so "1.2.3.4.5", "01.2.3.4", "1.2.3.4abc" match nothing,
+//    while "host1.2.3.4" and "1234.1.2.3" contain 1.2.3.4 / 234.1.2.3:
+//    there is no left boundary).
+//  - Otherwise, with IPv6 patterns loaded: if bytes p.. are "::" + hex digit,
+//    or 1-4 hex digits then ':', the IPv6 field is the run of
+//    [0-9A-Za-z.:] from p, parsed as inet_pton(AF_INET6) (at most 45 bytes)
+//    and skipped likewise.  Ports after ':' ("1.2.3.4:80") end an IPv4 field;
+//    "[2001:db8::1]:443" yields 2001:db8::1.
+//  - Families without patterns are not scanned at all (so with no IPv6
+//    patterns "::ffff:1.2.3.4" is seen as 1.2.3.4; with some it is an IPv6
+//    address).
+//  - grepcidr reads lines into a buffer of 512 bytes that doubles while a
+//    line does not fit (per file, never shrinking) and only starts fields at
+//    p < capacity - 5; a last line without '\n' whose length is exactly
+//    capacity - 1 is dropped.  Both quirks are reproduced.
+// A line matches when any parsed address is in the set.  Not reproduced:
+// lines containing NUL bytes (grepcidr's fgets/strlen handling glues them to
+// the next line).
+//
+// How: the file is classified 64 bytes at a time into bitmaps (digit, hex
+// digit, letter, '.', ':', '\n'; SSE2); the hint rules above become bit
+// operations, so only positions where a hint fires are visited, and fields
+// that end inside the block are rejected on the bitmaps (letters, dot/colon
+// counts) before any parser runs.  IPv4 addresses of 1024 lines are looked
+// up together (PrefixMatcher::ContainsBatchV4), then those lines printed.
+#ifndef TW_CLI_HUNT_H_
+#define TW_CLI_HUNT_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <iosfwd>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "net/matcher.h"
+
+namespace tw::cli {
+
+struct HuntOptions {
+  bool invert = false;         // grepcidr -v: lines with addresses, none matching
+  bool include_no_ip = false;  // grepcidr -i: with invert, also lines without any address
+  bool count = false;          // grepcidr -c: count lines instead of printing them
+  bool strict_start = false;   // grepcidr -x: only the address at the start of the line
+};
+
+// One address candidate the scanner parsed, for tests: its text and family.
+struct HuntToken {
+  std::string text;
+  bool v4 = true;
+  bool operator==(const HuntToken&) const = default;
+};
+
+// Scans whole files (one buffer each) against `matcher`, grepcidr-style.
+class HuntScanner {
+ public:
+  // `threads` > 1 lets ScanFile split files of `split_bytes` and more in
+  // two halves scanned in parallel; the output is the same.
+  HuntScanner(const net::PrefixMatcher& matcher, HuntOptions options, int threads = 1,
+              size_t split_bytes = size_t{32} << 20);
+
+  // Scans `data` (a whole file) and appends the selected lines to `*out`,
+  // each prefixed by `name_prefix` ("FILE:" with several files, else "").
+  // With options.count nothing is appended.  When `flush_to` is set, `*out`
+  // is written to it (and cleared) whenever it passes 1 MiB.  Returns the
+  // lines selected.
+  uint64_t ScanFile(std::string_view data, std::string_view name_prefix, std::string* out,
+                    std::ostream* flush_to = nullptr);
+
+  // ScanFile done line by line (memchr per line, then the line's blocks):
+  // the same output, the simpler path; ScanFile uses it for strict_start.
+  // Exposed for tests, which compare both.
+  uint64_t ScanFileByLine(std::string_view data, std::string_view name_prefix, std::string* out,
+                          std::ostream* flush_to = nullptr);
+
+  // The addresses grepcidr would parse in `line` (the line without its '\n')
+  // in order, as if both families had patterns when `v4`/`v6` say so.  The
+  // tokenizer alone, for tests; no matching.  `reference` uses the plain
+  // position-by-position emulation instead of the bitmap scanner hunt runs.
+  static std::vector<HuntToken> Tokens(std::string_view line, bool v4, bool v6, bool reference = false);
+
+ private:
+  struct LineState {
+    size_t pos;  // in the file
+    size_t len;  // including the '\n'
+    bool seen;
+    bool matched;
+  };
+  // The lines of one chunk and the IPv4 addresses found in them.
+  struct Chunk {
+    std::vector<LineState> lines;
+    std::vector<uint32_t> keys;
+    std::vector<uint32_t> key_line;  // index in `lines` of each key
+    std::vector<uint8_t> hits;
+  };
+  // Scans the line [line, line+n) (n includes the '\n' if any; `limit` =
+  // how far fields may start) into chunk->lines.back() and chunk->keys.
+  // `avail` = bytes readable from `line` (to the end of the file).
+  void CollectLine(const char* line, size_t n, size_t limit, size_t avail, uint32_t index,
+                   Chunk* chunk) const;
+  // Looks the chunk's keys up, appends its selected lines, empties it.
+  uint64_t FinishChunk(const char* data, std::string_view name_prefix, Chunk* chunk, std::string* out,
+                       std::ostream* flush_to) const;
+  // The streaming scan of the lines in [begin, end) of the file s[0, size)
+  // (`begin` starts a line, `end` ends one or the file), with grepcidr's
+  // buffer at `cap` bytes before the first line.
+  uint64_t ScanRange(const char* s, size_t begin, size_t end, size_t size, size_t cap,
+                     std::string_view name_prefix, std::string* out, std::ostream* flush_to) const;
+
+  const net::PrefixMatcher& matcher_;
+  HuntOptions options_;
+  bool v4_;
+  bool v6_;
+  int threads_;
+  size_t split_bytes_;
+};
+
+}  // namespace tw::cli
+
+#endif  // TW_CLI_HUNT_H_

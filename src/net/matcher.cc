@@ -1,0 +1,181 @@
+#include "net/matcher.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+namespace tw::net {
+
+namespace {
+
+// Bits [lo, hi] (0 <= lo <= hi <= 63) set.
+uint64_t BitSpan(unsigned lo, unsigned hi) {
+  uint64_t upto_hi = hi == 63 ? ~uint64_t{0} : (uint64_t{1} << (hi + 1)) - 1;
+  return upto_hi & ~((uint64_t{1} << lo) - 1);
+}
+
+template <typename T>
+T* AllocZeroed(size_t n) {
+  if (n == 0) n = 1;
+  void* p = std::aligned_alloc(alignof(T), n * sizeof(T));
+  if (p == nullptr) throw std::bad_alloc();  // as std::vector would
+  std::memset(p, 0, n * sizeof(T));
+  return static_cast<T*>(p);
+}
+
+}  // namespace
+
+void PrefixMatcher::FreeAligned::operator()(void* p) const { std::free(p); }
+
+PrefixMatcher::PrefixMatcher(const CidrSet& set) : v4_(set.v4_ranges()), v6_(set.v6_ranges()) {
+  if (!v4_.empty()) BuildV4(v4_);
+}
+
+void PrefixMatcher::BuildV4(const std::vector<V4Range>& ranges) {
+  blocks_.reset(AllocZeroed<Block>(kBlocks));
+  Block* blocks = blocks_.get();
+
+  // Marks /24s [u, v] as wholly in the set, a 64-bit word at a time.
+  auto set_full = [blocks](uint32_t u, uint32_t v) {
+    while (u <= v) {
+      uint32_t blk = u >> 6;
+      unsigned hi = (blk == (v >> 6)) ? (v & 63) : 63;
+      blocks[blk].full |= BitSpan(u & 63, hi);
+      if (blk == (v >> 6)) break;
+      u = (blk + 1) << 6;
+    }
+  };
+
+  // Leaves in /24 order; ranges are sorted, so a /24 shared by several
+  // ranges is always the last one added.
+  std::vector<std::pair<uint32_t, Leaf>> leaves;
+  auto set_partial = [&](uint32_t unit, unsigned lo, unsigned hi) {
+    if (leaves.empty() || leaves.back().first != unit) {
+      leaves.push_back({unit, Leaf{}});
+      blocks[unit >> 6].mixed |= uint64_t{1} << (unit & 63);
+    }
+    Leaf& leaf = leaves.back().second;
+    for (unsigned w = lo >> 6; w <= hi >> 6; ++w) {
+      unsigned a = w == (lo >> 6) ? (lo & 63) : 0;
+      unsigned b = w == (hi >> 6) ? (hi & 63) : 63;
+      leaf.w[w] |= BitSpan(a, b);
+    }
+  };
+
+  for (const V4Range& r : ranges) {
+    uint32_t u1 = r.first >> 8, u2 = r.last >> 8;
+    unsigned lo = r.first & 255, hi = r.last & 255;
+    if (u1 == u2) {
+      if (lo == 0 && hi == 255)
+        set_full(u1, u1);
+      else
+        set_partial(u1, lo, hi);
+      continue;
+    }
+    if (lo == 0)
+      set_full(u1, u1);
+    else
+      set_partial(u1, lo, 255);
+    if (u1 + 1 <= u2 - 1) set_full(u1 + 1, u2 - 1);
+    if (hi == 255)
+      set_full(u2, u2);
+    else
+      set_partial(u2, 0, hi);
+  }
+
+  leaf_count_ = leaves.size();
+  leaves_.reset(AllocZeroed<Leaf>(leaf_count_));
+  for (size_t i = 0; i < leaves.size(); ++i) leaves_[i] = leaves[i].second;
+  uint32_t base = 0;
+  for (size_t i = 0; i < kBlocks; ++i) {
+    blocks[i].base = base;
+    base += static_cast<uint32_t>(std::popcount(blocks[i].mixed));
+  }
+}
+
+bool PrefixMatcher::ContainsV6(Uint128 a) const {
+  // The first range whose end is >= a; a is in the set iff it starts <= a.
+  auto it =
+      std::lower_bound(v6_.begin(), v6_.end(), a, [](const V6Range& r, Uint128 x) { return r.last < x; });
+  return it != v6_.end() && it->first <= a;
+}
+
+void PrefixMatcher::ContainsBatchV4(std::span<const uint32_t> keys, std::span<uint8_t> out) const {
+  const size_t n = std::min(keys.size(), out.size());
+  if (blocks_ == nullptr) {
+    std::memset(out.data(), 0, n);
+    return;
+  }
+  // Group of kGroup keys: prefetch their level-1 blocks, then resolve the
+  // full/empty ones and prefetch the leaves of mixed ones, then finish those.
+  constexpr size_t kGroup = 32;
+  uint32_t leaf_index[kGroup];
+  uint32_t pending[kGroup];
+  for (size_t start = 0; start < n; start += kGroup) {
+    const size_t m = std::min(kGroup, n - start);
+    const uint32_t* k = keys.data() + start;
+    uint8_t* o = out.data() + start;
+    for (size_t i = 0; i < m; ++i) __builtin_prefetch(&blocks_[k[i] >> 14]);
+    size_t np = 0;
+    for (size_t i = 0; i < m; ++i) {
+      const Block& b = blocks_[k[i] >> 14];
+      const uint64_t bit = uint64_t{1} << ((k[i] >> 8) & 63);
+      o[i] = (b.full & bit) != 0;
+      if (b.mixed & bit) {
+        uint32_t li = b.base + PopCount(b.mixed & (bit - 1));
+        __builtin_prefetch(&leaves_[li]);
+        leaf_index[np] = li;
+        pending[np++] = static_cast<uint32_t>(i);
+      }
+    }
+    for (size_t j = 0; j < np; ++j) {
+      const uint32_t a = k[pending[j]];
+      o[pending[j]] = (leaves_[leaf_index[j]].w[(a >> 6) & 3] >> (a & 63)) & 1;
+    }
+  }
+}
+
+Cidr CoveringCidrInRange(Uint128 first, Uint128 last, Uint128 a, bool v4) {
+  const int bit_len = v4 ? 32 : 128;
+  Uint128 start = first;
+  for (;;) {
+    // The largest aligned block at `start` that stays within [start, last].
+    int host = 0;
+    while (host < bit_len) {
+      const Uint128 span_mask = host + 1 >= 128 ? ~Uint128{0} : (Uint128{1} << (host + 1)) - 1;
+      if ((start & span_mask) != 0) break;  // not aligned to 2^(host+1)
+      if (last - start < span_mask) break;  // 2^(host+1) addresses would pass `last`
+      ++host;
+    }
+    Uint128 block_last = host == 128 ? ~Uint128{0} : start + ((Uint128{1} << host) - 1);
+    if (a <= block_last || block_last >= last) {
+      IpAddr addr = v4 ? IpAddr::V4(static_cast<uint32_t>(start)) : IpAddr::V6(start);
+      return Cidr(addr, bit_len - host);
+    }
+    start = block_last + 1;
+  }
+}
+
+std::optional<Cidr> PrefixMatcher::MatchedPrefix(const IpAddr& a) const {
+  if (a.is_v4()) {
+    const uint32_t x = static_cast<uint32_t>(a.bits());
+    auto it =
+        std::lower_bound(v4_.begin(), v4_.end(), x, [](const V4Range& r, uint32_t y) { return r.last < y; });
+    if (it == v4_.end() || it->first > x) return std::nullopt;
+    return CoveringCidrInRange(it->first, it->last, x, true);
+  }
+  const Uint128 x = a.bits();
+  auto it =
+      std::lower_bound(v6_.begin(), v6_.end(), x, [](const V6Range& r, Uint128 y) { return r.last < y; });
+  if (it == v6_.end() || it->first > x) return std::nullopt;
+  return CoveringCidrInRange(it->first, it->last, x, false);
+}
+
+size_t PrefixMatcher::MemoryBytes() const {
+  size_t bytes = v4_.capacity() * sizeof(V4Range) + v6_.capacity() * sizeof(V6Range);
+  if (blocks_ != nullptr) bytes += kBlocks * sizeof(Block) + std::max<size_t>(leaf_count_, 1) * sizeof(Leaf);
+  return bytes;
+}
+
+}  // namespace tw::net
