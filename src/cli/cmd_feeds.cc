@@ -2,10 +2,6 @@
 // The format flags become a GlobalThreatFeed spec that goes through the same
 // admission and the same Ingest() the daemon uses, so what this prints is what
 // a feed with that manifest would store.
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <charconv>
@@ -15,6 +11,7 @@
 
 #include "base/file.h"
 #include "cli/commands.h"
+#include "cli/input_file.h"
 #include "feeds/fetch/fetcher.h"
 #include "feeds/ingest.h"
 #include "feeds/parse/feed_format.h"
@@ -26,94 +23,9 @@ namespace json = boost::json;
 
 namespace {
 
-// The spec.pull.http.format object the flags describe.
-Result<json::object> FormatFromFlags(const ParsedArgs& args) {
-  std::string format = args.Get("format", "newline");
-  json::object out;
-  if (format == "newline" || format == "newlineDelimited") {
-    out["newlineDelimited"] = json::object();
-  } else if (format == "json") {
-    out["json"] = json::object{{"path", args.Get("path", "$.")}};
-  } else if (format == "csv") {
-    json::object csv;
-    if (args.Has("field-num")) {
-      std::string text = args.Get("field-num");
-      uint64_t n = 0;
-      auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-      if (ec != std::errc() || p != text.data() + text.size())
-        return Status::InvalidArgument("--field-num " + text + ": expected a column number counted from 0");
-      csv["fieldNum"] = n;
-    }
-    if (args.Has("field-name")) csv["fieldName"] = args.Get("field-name");
-    if (args.Has("header")) csv["header"] = true;
-    if (args.Has("column-delimiter")) csv["columnDelimiter"] = args.Get("column-delimiter");
-    if (args.Has("comment-delimiter")) csv["commentDelimiter"] = args.Get("comment-delimiter");
-    if (args.Has("disable-record-size-validation")) csv["disableRecordSizeValidation"] = true;
-    out["csv"] = std::move(csv);
-  } else {
-    return Status::InvalidArgument("--format " + format + ": expected newline, json or csv");
-  }
-  return out;
-}
-
-// A feed body: a read-only mapping of a regular file (no copy, pages mapped
-// up front with MAP_POPULATE -- a feed can be 100+ MB), or the bytes read
-// from anything else.
-class Body {
- public:
-  Body() = default;
-  Body(const Body&) = delete;
-  Body& operator=(const Body&) = delete;
-  ~Body() {
-    if (map_ != nullptr) munmap(map_, size_);
-  }
-  void Own(std::string text) { owned_ = std::move(text); }
-  std::string_view view() const {
-    return map_ != nullptr ? std::string_view(static_cast<const char*>(map_), size_) : std::string_view(owned_);
-  }
-
-  // Maps `path` if it is a non-empty regular file, else reads it ("-" is
-  // standard input).
-  Status Load(const std::string& path, size_t max_bytes) {
-    int fd = path == "-" ? -1 : open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0 && path == "-") return Read(path, max_bytes);  // standard input
-    if (fd < 0) return Status::IoError(path + ": " + std::strerror(errno));
-    struct stat st {};
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
-      size_ = static_cast<size_t>(st.st_size);
-      if (size_ > max_bytes) {
-        close(fd);
-        return Status::TooLarge(path + ": larger than " + std::to_string(max_bytes) + " bytes");
-      }
-      void* m = mmap(nullptr, size_, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
-      close(fd);
-      if (m != MAP_FAILED) {
-        map_ = m;
-        return Status::Ok();
-      }
-    } else {
-      close(fd);
-    }
-    return Read(path, max_bytes);
-  }
-
- private:
-  Status Read(const std::string& path, size_t max_bytes) {
-    size_ = 0;
-    auto r = ReadFile(path, max_bytes);
-    if (!r) return r.error();
-    owned_ = std::move(*r);
-    return Status::Ok();
-  }
-
-  void* map_ = nullptr;
-  size_t size_ = 0;
-  std::string owned_;
-};
-
 // Reads FILE, a file:// URL, or fetches an http(s) URL with the daemon's
 // fetcher (same TLS checks, redirects, gzip and size limit).
-Status ReadSource(const std::string& source, Body& body) {
+Status ReadSource(const std::string& source, InputFile& body) {
   std::string path = source;
   if (path.rfind("file://", 0) == 0) {
     path = path.substr(7);
@@ -126,7 +38,7 @@ Status ReadSource(const std::string& source, Body& body) {
     body.Own(std::move(fetched->body));
     return Status::Ok();
   }
-  return body.Load(path, size_t{1} << 30);
+  return body.Load(path, {.max_bytes = size_t{1} << 30});
 }
 
 }  // namespace
@@ -138,7 +50,7 @@ int RunFeeds(Context& ctx) {
   if (pos.size() != 2) return ctx.Usage("parse takes exactly one FILE or URL");
   const std::string& source = pos[1];
 
-  auto format = FormatFromFlags(ctx.args);
+  auto format = FeedFormatFromFlags(ctx.args);
   if (!format) return ctx.Usage(format.error().message());
   std::string content = ctx.args.Get("content", "IPSet");
   json::object spec{{"content", content},
@@ -155,7 +67,7 @@ int RunFeeds(Context& ctx) {
   auto feed_content = feeds::ContentFromSpec(admitted_spec);
   if (!feed_content) return ctx.Fail(feed_content.error().message());
 
-  Body body;
+  InputFile body;
   if (Status st = ReadSource(source, body); !st.ok()) return ctx.Fail(st.message());
   auto ingested = feeds::Ingest(body.view(), *feed_format, *feed_content);
   if (!ingested) return ctx.Fail(source + ": " + ingested.error().message());

@@ -25,6 +25,7 @@
 
 #include "base/file.h"
 #include "cli/commands.h"
+#include "cli/input_file.h"
 #include "cli/hunt.h"
 #include "feeds/ingest.h"
 #include "feeds/parse/feed_format.h"
@@ -389,94 +390,9 @@ void ScanLineStart(const char* s, size_t n, bool v4, bool v6, OnV4&& on_v4, OnV6
 
 // ---- input files -------------------------------------------------------------
 
-// A whole input file: a read-only mapping of a regular file, or the bytes
-// read from anything else (pipes, standard input).
-class InputFile {
- public:
-  InputFile() = default;
-  InputFile(const InputFile&) = delete;
-  InputFile& operator=(const InputFile&) = delete;
-  ~InputFile() {
-    if (map_ != nullptr) munmap(map_, size_);
-  }
-  std::string_view view() const {
-    return map_ != nullptr ? std::string_view(static_cast<const char*>(map_), size_)
-                           : std::string_view(owned_);
-  }
-
-  // `path` "" = standard input.  Errors name the path and the reason.
-  Status Load(const std::string& path) {
-    int fd = path.empty() ? dup(0) : open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return Status::IoError(path + ": " + std::strerror(errno));
-    struct stat st {};
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
-      size_ = static_cast<size_t>(st.st_size);
-      void* m = mmap(nullptr, size_, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
-      if (m != MAP_FAILED) {
-        madvise(m, size_, MADV_SEQUENTIAL);
-        close(fd);
-        map_ = m;
-        return Status::Ok();
-      }
-    }
-    size_ = 0;
-    char buf[1 << 16];
-    for (;;) {
-      ssize_t r = read(fd, buf, sizeof buf);
-      if (r == 0) break;
-      if (r < 0) {
-        if (errno == EINTR) continue;
-        if (errno == EISDIR) break;  // grepcidr reads a directory as an empty file
-        Status st_err = Status::IoError((path.empty() ? std::string("(standard input)") : path) + ": " +
-                                        std::strerror(errno));
-        close(fd);
-        return st_err;
-      }
-      owned_.append(buf, static_cast<size_t>(r));
-    }
-    close(fd);
-    return Status::Ok();
-  }
-
- private:
-  void* map_ = nullptr;
-  size_t size_ = 0;
-  std::string owned_;
-};
-
-// The spec.pull.http.format object the flags describe (as `feeds parse`).
-Result<json::object> HuntFormatFromFlags(const ParsedArgs& args) {
-  std::string format = args.Get("format", "newline");
-  json::object out;
-  if (format == "newline" || format == "newlineDelimited") {
-    out["newlineDelimited"] = json::object();
-  } else if (format == "json") {
-    out["json"] = json::object{{"path", args.Get("path", "$.")}};
-  } else if (format == "csv") {
-    json::object csv;
-    if (args.Has("field-num")) {
-      std::string text = args.Get("field-num");
-      uint64_t n = 0;
-      auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-      if (ec != std::errc() || p != text.data() + text.size())
-        return Status::InvalidArgument("--field-num " + text + ": expected a column number counted from 0");
-      csv["fieldNum"] = n;
-    }
-    if (args.Has("field-name")) csv["fieldName"] = args.Get("field-name");
-    if (args.Has("header")) csv["header"] = true;
-    if (args.Has("column-delimiter")) csv["columnDelimiter"] = args.Get("column-delimiter");
-    if (args.Has("comment-delimiter")) csv["commentDelimiter"] = args.Get("comment-delimiter");
-    if (args.Has("disable-record-size-validation")) csv["disableRecordSizeValidation"] = true;
-    out["csv"] = std::move(csv);
-  } else {
-    return Status::InvalidArgument("--format " + format + ": expected newline, json or csv");
-  }
-  return out;
-}
-
 // Reads and ingests the feed named by --feed into a set.
 Result<net::CidrSet> LoadFeed(const ParsedArgs& args) {
-  auto format = HuntFormatFromFlags(args);
+  auto format = FeedFormatFromFlags(args);
   if (!format) return format.error();
   json::object doc{
       {"apiVersion", "projectcalico.org/v3"},
@@ -492,7 +408,7 @@ Result<net::CidrSet> LoadFeed(const ParsedArgs& args) {
   if (!feed_format) return feed_format.error();
   std::string path = args.Get("feed");
   InputFile body;
-  if (Status st = body.Load(path); !st.ok()) return st;
+  if (Status st = body.Load(path, {.directory_is_empty = true}); !st.ok()) return st;
   auto ingested = feeds::Ingest(body.view(), *feed_format, feeds::Content::kIPSet);
   if (!ingested) return Status::InvalidArgument(path + ": " + ingested.error().message());
   return std::move(ingested->ips);
@@ -785,7 +701,7 @@ int RunHunt(Context& ctx) {
   uint64_t selected = 0;
   for (const std::string& file : files) {
     InputFile in;
-    if (Status st = in.Load(file); !st.ok()) {
+    if (Status st = in.Load(file, {.directory_is_empty = true}); !st.ok()) {
       Flush(*ctx.out, &out);
       return ctx.Fail(st.message(), kExitError);
     }
