@@ -22,6 +22,7 @@ namespace tw::logstore {
 namespace json = boost::json;
 using store::sqlite::Db;
 using store::sqlite::Query;
+using store::sqlite::ReaderPool;
 using store::sqlite::Transaction;
 
 namespace {
@@ -130,12 +131,13 @@ class LogStore::Impl {
 
   ~Impl() {
     checkpointer_.reset();
-    readers_.clear();
+    readers_.Clear();
     writer_.reset();
     if (lock_fd_ >= 0) close(lock_fd_);
   }
 
   Status Init() {
+    readers_.Init(path_, options_.max_idle_readers, [this](Db& db) { return ConfigureConnection(db); });
     Db& db = *writer_;
     TW_ASSIGN_OR_RETURN(int64_t version, db.QueryInt("PRAGMA user_version"));
     if (version == 0) {
@@ -256,7 +258,7 @@ class LogStore::Impl {
   // ---- reads -------------------------------------------------------------
 
   Result<json::object> GetEvent(const std::string& id) {
-    TW_ASSIGN_OR_RETURN(Reader reader, AcquireReader());
+    TW_ASSIGN_OR_RETURN(ReaderPool::Lease reader, readers_.Acquire());
     Query q(*reader, reader->Prepare("SELECT doc, dismissed FROM events WHERE event_id = ?1"));
     q.BindText(1, id);
     TW_ASSIGN_OR_RETURN(bool row, q.Step());
@@ -268,7 +270,7 @@ class LogStore::Impl {
 
   Result<std::vector<json::object>> Select(const TableSpec& spec, const LogQuery& query) {
     TW_ASSIGN_OR_RETURN(SelectSql select, BuildQuery(spec, query));
-    TW_ASSIGN_OR_RETURN(Reader reader, AcquireReader());
+    TW_ASSIGN_OR_RETURN(ReaderPool::Lease reader, readers_.Acquire());
     Query q(*reader, reader->Prepare(select.sql));
     q.Bind(1, query.since ? ToMs(*query.since) : kMinMs);
     q.Bind(2, query.until ? ToMs(*query.until) : kMaxMs);
@@ -294,7 +296,7 @@ class LogStore::Impl {
     while (true) {
       page.clear();
       {
-        TW_ASSIGN_OR_RETURN(Reader reader, AcquireReader());
+        TW_ASSIGN_OR_RETURN(ReaderPool::Lease reader, readers_.Acquire());
         Query q(*reader, reader->Prepare(sql));
         q.Bind(1, cursor_time).Bind(2, cursor_id).Bind(3, kScanPage);
         while (true) {
@@ -314,7 +316,7 @@ class LogStore::Impl {
   }
 
   Result<LogStoreStats> Stats() {
-    TW_ASSIGN_OR_RETURN(Reader reader, AcquireReader());
+    TW_ASSIGN_OR_RETURN(ReaderPool::Lease reader, readers_.Acquire());
     Db& db = *reader;
     LogStoreStats s;
     TW_ASSIGN_OR_RETURN(auto txn, Transaction::Begin(db, false));
@@ -353,41 +355,6 @@ class LogStore::Impl {
     uint64_t DataBytes() const { return static_cast<uint64_t>((count - free) * size); }
   };
 
-  // A read connection borrowed from the pool; returned on destruction.
-  class Reader {
-   public:
-    Reader(Impl* impl, std::unique_ptr<Db> db) : impl_(impl), db_(std::move(db)) {}
-    Reader(Reader&& other) noexcept = default;
-    ~Reader() {
-      if (db_) impl_->ReleaseReader(std::move(db_));
-    }
-    Db& operator*() { return *db_; }
-    Db* operator->() { return db_.get(); }
-
-   private:
-    Impl* impl_;
-    std::unique_ptr<Db> db_;
-  };
-
-  Result<Reader> AcquireReader() {
-    {
-      std::lock_guard lock(readers_mu_);
-      if (!readers_.empty()) {
-        std::unique_ptr<Db> db = std::move(readers_.back());
-        readers_.pop_back();
-        return Reader(this, std::move(db));
-      }
-    }
-    TW_ASSIGN_OR_RETURN(std::unique_ptr<Db> db, Db::Open(path_, SQLITE_OPEN_READWRITE));
-    TW_RETURN_IF_ERROR(ConfigureConnection(*db));
-    TW_RETURN_IF_ERROR(db->Exec("PRAGMA query_only = 1"));
-    return Reader(this, std::move(db));
-  }
-
-  void ReleaseReader(std::unique_ptr<Db> db) {
-    std::lock_guard lock(readers_mu_);
-    if (readers_.size() < options_.max_idle_readers) readers_.push_back(std::move(db));
-  }
 
   Status ConfigureConnection(Db& db) {
     sqlite3_busy_timeout(db.raw(), 5000);
@@ -518,8 +485,7 @@ class LogStore::Impl {
   std::mutex write_mu_;
   std::unique_ptr<Db> writer_;  // guarded by write_mu_
 
-  std::mutex readers_mu_;
-  std::vector<std::unique_ptr<Db>> readers_;  // idle read connections; guarded by readers_mu_
+  ReaderPool readers_;  // idle read connections
 
   std::unique_ptr<Checkpointer> checkpointer_;  // set by Init()
 };

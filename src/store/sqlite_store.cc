@@ -19,6 +19,7 @@ namespace tw::store {
 
 using sqlite::Db;
 using sqlite::Query;
+using sqlite::ReaderPool;
 using sqlite::Transaction;
 
 namespace {
@@ -74,13 +75,14 @@ class SqliteStore::Impl : public HistorySource {
         hub_(options.limits) {}
 
   ~Impl() override {
-    readers_.clear();
+    readers_.Clear();
     writer_.reset();
     if (lock_fd_ >= 0) close(lock_fd_);
   }
 
   // Schema creation/verification and recovery of the counters.
   Status Init() {
+    readers_.Init(path_, options_.max_idle_readers, [this](Db& db) { return ConfigureConnection(db); });
     Db& db = *writer_;
     TW_ASSIGN_OR_RETURN(std::string mode, db.QueryText("PRAGMA journal_mode = WAL"));
     if (mode != "wal")
@@ -162,7 +164,7 @@ class SqliteStore::Impl : public HistorySource {
 
   Result<Record> Get(const Key& key) {
     TW_RETURN_IF_ERROR(CheckKey("get", key));
-    TW_ASSIGN_OR_RETURN(Reader reader, AcquireReader());
+    TW_ASSIGN_OR_RETURN(ReaderPool::Lease reader, readers_.Acquire());
     Query q(*reader,
             reader->Prepare(
                 "SELECT create_rev, mod_rev, value FROM objects WHERE kind = ?1 AND ns = ?2 AND name = ?3"));
@@ -174,7 +176,7 @@ class SqliteStore::Impl : public HistorySource {
 
   Result<ListResult> List(const Scope& scope) {
     TW_RETURN_IF_ERROR(CheckListScope(scope));
-    TW_ASSIGN_OR_RETURN(Reader reader, AcquireReader());
+    TW_ASSIGN_OR_RETURN(ReaderPool::Lease reader, readers_.Acquire());
     Db& db = *reader;
     TW_ASSIGN_OR_RETURN(auto txn, Transaction::Begin(db, false));
     ListResult result;
@@ -198,7 +200,7 @@ class SqliteStore::Impl : public HistorySource {
 
   Result<std::vector<WatchEvent>> ReadHistory(const Scope& scope, int64_t after, int64_t until,
                                               size_t max_events, size_t max_bytes) override {
-    TW_ASSIGN_OR_RETURN(Reader reader, AcquireReader());
+    TW_ASSIGN_OR_RETURN(ReaderPool::Lease reader, readers_.Acquire());
     Db& db = *reader;
     TW_ASSIGN_OR_RETURN(auto txn, Transaction::Begin(db, false));
     TW_ASSIGN_OR_RETURN(int64_t compacted, db.QueryInt("SELECT value FROM meta WHERE key = 'compacted'"));
@@ -338,41 +340,6 @@ class SqliteStore::Impl : public HistorySource {
   int64_t CompactedRevision() const { return compacted_.load(); }
 
  private:
-  // A read connection borrowed from the pool; returned on destruction.
-  class Reader {
-   public:
-    Reader(Impl* impl, std::unique_ptr<Db> db) : impl_(impl), db_(std::move(db)) {}
-    Reader(Reader&& other) noexcept = default;
-    ~Reader() {
-      if (db_) impl_->ReleaseReader(std::move(db_));
-    }
-    Db& operator*() { return *db_; }
-    Db* operator->() { return db_.get(); }
-
-   private:
-    Impl* impl_;
-    std::unique_ptr<Db> db_;
-  };
-
-  Result<Reader> AcquireReader() {
-    {
-      std::lock_guard lock(readers_mu_);
-      if (!readers_.empty()) {
-        std::unique_ptr<Db> db = std::move(readers_.back());
-        readers_.pop_back();
-        return Reader(this, std::move(db));
-      }
-    }
-    TW_ASSIGN_OR_RETURN(std::unique_ptr<Db> db, Db::Open(path_, SQLITE_OPEN_READWRITE));
-    TW_RETURN_IF_ERROR(ConfigureConnection(*db));
-    TW_RETURN_IF_ERROR(db->Exec("PRAGMA query_only = 1"));
-    return Reader(this, std::move(db));
-  }
-
-  void ReleaseReader(std::unique_ptr<Db> db) {
-    std::lock_guard lock(readers_mu_);
-    if (readers_.size() < options_.max_idle_readers) readers_.push_back(std::move(db));
-  }
 
   // Appends the event, bumps the counter, applies automatic compaction,
   // commits, then publishes.  Caller holds write_mu_ inside `txn`.
@@ -460,8 +427,7 @@ class SqliteStore::Impl : public HistorySource {
   int64_t history_bytes_ = 0;          // guarded by write_mu_
   WatchHub hub_;                       // Publish/NewWatch called under write_mu_
 
-  std::mutex readers_mu_;
-  std::vector<std::unique_ptr<Db>> readers_;  // idle read connections; guarded by readers_mu_
+  ReaderPool readers_;  // idle read connections
 };
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path, const Options& options) {

@@ -161,4 +161,36 @@ Status Transaction::Commit() {
   return Status::Ok();
 }
 
+void ReaderPool::Init(std::string path, size_t max_idle, std::function<Status(Db&)> configure) {
+  path_ = std::move(path);
+  max_idle_ = max_idle;
+  configure_ = std::move(configure);
+}
+
+Result<ReaderPool::Lease> ReaderPool::Acquire() {
+  {
+    std::lock_guard lock(mu_);
+    if (!idle_.empty()) {
+      std::unique_ptr<Db> db = std::move(idle_.back());
+      idle_.pop_back();
+      return Lease(this, std::move(db));
+    }
+  }
+  if (path_.empty()) return Status::Internal("sqlite ReaderPool: Init was not called");
+  TW_ASSIGN_OR_RETURN(std::unique_ptr<Db> db, Db::Open(path_, SQLITE_OPEN_READWRITE));
+  if (configure_) TW_RETURN_IF_ERROR(configure_(*db));
+  TW_RETURN_IF_ERROR(db->Exec("PRAGMA query_only = 1"));
+  return Lease(this, std::move(db));
+}
+
+void ReaderPool::Release(std::unique_ptr<Db> db) {
+  std::lock_guard lock(mu_);
+  if (idle_.size() < max_idle_) idle_.push_back(std::move(db));
+}
+
+void ReaderPool::Clear() {
+  std::lock_guard lock(mu_);
+  idle_.clear();
+}
+
 }  // namespace tw::store::sqlite

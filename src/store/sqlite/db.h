@@ -10,11 +10,15 @@
 
 #include <sqlite3.h>
 
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "base/result.h"
 
@@ -92,6 +96,45 @@ class Transaction {
   explicit Transaction(Db& db) : db_(db) {}
   Db& db_;
   bool done_ = false;
+};
+
+// Read connections to one database file, kept for reuse (WAL readers do
+// not wait for each other or for the writer).  Each new connection is
+// opened read-write (WAL needs it), set up by `configure`, then made
+// query_only.  Thread-safe.
+class ReaderPool {
+ public:
+  // Until Init, Acquire fails.
+  void Init(std::string path, size_t max_idle, std::function<Status(Db&)> configure);
+
+  // A connection on loan; goes back to the pool when destroyed.
+  class Lease {
+   public:
+    Lease(ReaderPool* pool, std::unique_ptr<Db> db) : pool_(pool), db_(std::move(db)) {}
+    Lease(Lease&& other) noexcept = default;
+    ~Lease() {
+      if (db_) pool_->Release(std::move(db_));
+    }
+    Db& operator*() { return *db_; }
+    Db* operator->() { return db_.get(); }
+
+   private:
+    ReaderPool* pool_;
+    std::unique_ptr<Db> db_;
+  };
+
+  Result<Lease> Acquire();
+  // Closes the idle connections (before the database goes away).
+  void Clear();
+
+ private:
+  void Release(std::unique_ptr<Db> db);
+
+  std::string path_;
+  size_t max_idle_ = 0;
+  std::function<Status(Db&)> configure_;
+  std::mutex mu_;
+  std::vector<std::unique_ptr<Db>> idle_;  // guarded by mu_
 };
 
 }  // namespace tw::store::sqlite
