@@ -320,7 +320,11 @@ Status Agent::ProvisionPod(const NsName& key, PodState& pod) {
   Status made = Status::Ok();
   TW_ASSIGN_OR_RETURN(bool exists, sandboxes_.Exists(netns, iface));
   if (!exists) {
-    (void)sandboxes_.Delete(netns, iface);  // a half-made one from a crash
+    // A half-made sandbox of ours (crash mid-way) is cleared first; a
+    // namespace of that name that we never recorded is someone else's (e.g.
+    // another threatwalld's pod of the same name) and is left alone:
+    // Create then fails with AlreadyExists and the pod stays Pending.
+    if (Annotation(pod.obj, kNetnsAnnotation) == netns) (void)sandboxes_.Delete(netns, iface);
     made = sandboxes_.Create(netns, iface, *ip, ns + "/" + name);
     if (made.ok()) {
       std::lock_guard lock(mu_);

@@ -103,6 +103,20 @@ TEST_F(AgentTest, PodsCreatedDuringProvisioningReachTheProgram) {
   for (const auto& [iface, ep] : Last().endpoints) EXPECT_EQ(ep.ips.size(), 1u) << ep.name << " has no address";
 }
 
+// A namespace of the pod's name that this agent never made (another
+// daemon's pod, a running demo) is left alone; the pod stays Pending.
+TEST_F(AgentTest, AForeignNamespaceOfTheSameNameIsNotTouched) {
+  auto agent = NewAgent();
+  ASSERT_TRUE(agent->Load().ok());
+  // Made by someone else after our start (our node lists only its own).
+  sandboxes_.boxes["tw-default-a"] = FakeSandboxes::Box{"someone-else", *net::IpAddr::Parse("192.0.2.9"), "x"};
+  Put(PodJson("a"));
+  ASSERT_TRUE(agent->Step().ok());
+  EXPECT_EQ(sandboxes_.deletes, 0);
+  EXPECT_EQ(sandboxes_.boxes["tw-default-a"].iface, "someone-else");
+  EXPECT_EQ(GetPod("a")["status"].as_object()["phase"], "Pending");
+}
+
 TEST_F(AgentTest, AddressesComeFromTheIpPool) {
   Put(R"({"apiVersion":"projectcalico.org/v3","kind":"IPPool","metadata":{"name":"p"},"spec":{"cidr":"192.168.7.0/24"}})");
   auto agent = NewAgent();
