@@ -84,7 +84,8 @@ Status EnsureNodeNetns(const std::string& name) {
   return st.IsAlreadyExists() ? Status::Ok() : st.WithPrefix("--node-netns " + name);
 }
 
-// The parts of the agent; declared in the order they must be destroyed.
+// The parts of the agent (members are destroyed in reverse order: the agent
+// first, then what it uses).
 struct AgentParts {
   std::unique_ptr<agent::NodeSandboxes> sandboxes;
   std::unique_ptr<nft::NftDataplane> dataplane;
