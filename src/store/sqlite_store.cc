@@ -432,15 +432,7 @@ class SqliteStore::Impl : public HistorySource {
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path, const Options& options) {
   if (path.empty()) return Status::InvalidArgument("sqlite store: path: must not be empty");
-  const std::string lock_path = path + ".lock";
-  int fd = open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) return Status::IoError(lock_path + ": cannot open lock file: " + std::strerror(errno));
-  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    int err = errno;
-    close(fd);
-    if (err == EWOULDBLOCK) return Status::Unavailable(path + ": database is in use by another process");
-    return Status::IoError(lock_path + ": cannot lock: " + std::strerror(err));
-  }
+  TW_ASSIGN_OR_RETURN(int fd, sqlite::LockDatabaseFile(path, "database"));
   Result<std::unique_ptr<Db>> db = Db::Open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   if (!db.ok()) {
     close(fd);

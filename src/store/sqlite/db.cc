@@ -1,5 +1,12 @@
 #include "store/sqlite/db.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
 #include <utility>
 
 namespace tw::store::sqlite {
@@ -159,6 +166,20 @@ Status Transaction::Commit() {
   TW_RETURN_IF_ERROR(q.Run());
   done_ = true;
   return Status::Ok();
+}
+
+Result<int> LockDatabaseFile(const std::string& path, std::string_view what) {
+  const std::string lock_path = path + ".lock";
+  int fd = open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return Status::IoError(lock_path + ": cannot open lock file: " + std::strerror(errno));
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    int err = errno;
+    close(fd);
+    if (err == EWOULDBLOCK)
+      return Status::Unavailable(path + ": " + std::string(what) + " is in use by another process");
+    return Status::IoError(lock_path + ": cannot lock: " + std::strerror(err));
+  }
+  return fd;
 }
 
 void ReaderPool::Init(std::string path, size_t max_idle, std::function<Status(Db&)> configure) {

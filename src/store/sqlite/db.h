@@ -98,6 +98,12 @@ class Transaction {
   bool done_ = false;
 };
 
+// Takes the exclusive lock `path`.lock (flock, non-blocking) that keeps a
+// second process off one database; returns the lock's fd (the caller closes
+// it to release).  Unavailable "<path>: <what> is in use by another process"
+// when it is held, IoError otherwise.
+Result<int> LockDatabaseFile(const std::string& path, std::string_view what);
+
 // Read connections to one database file, kept for reuse (WAL readers do
 // not wait for each other or for the writer).  Each new connection is
 // opened read-write (WAL needs it), set up by `configure`, then made
