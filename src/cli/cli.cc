@@ -31,6 +31,27 @@ const std::vector<FlagSpec>& GlobalFlags() {
   return flags;
 }
 
+// --format's companions, shared by `feeds parse` and `hunt` (read by
+// FeedFormatFromFlags in input_file.h).
+const std::vector<FlagSpec>& FeedFormatFlags() {
+  static const std::vector<FlagSpec> flags = {
+      {"path", 0, true, "JSONPATH", "json: where the entries are (default $.)"},
+      {"field-num", 0, true, "N", "csv: the column, counted from 0"},
+      {"field-name", 0, true, "NAME", "csv: the column by header name (needs --header)"},
+      {"header", 0, false, "", "csv: the first record is a header"},
+      {"column-delimiter", 0, true, "C", "csv: field separator (default ,)"},
+      {"comment-delimiter", 0, true, "C", "csv: lines starting with C are skipped"},
+      {"disable-record-size-validation", 0, false, "", "csv: allow records of different lengths"},
+  };
+  return flags;
+}
+
+std::vector<FlagSpec> Concat(std::vector<FlagSpec> a, const std::vector<FlagSpec>& b, std::vector<FlagSpec> c) {
+  a.insert(a.end(), b.begin(), b.end());
+  a.insert(a.end(), c.begin(), c.end());
+  return a;
+}
+
 const std::vector<Command>& Commands() {
   static const std::vector<Command> commands = {
       {"create", "create -f FILE|- [-f ...] [-n NS]", "Create objects from manifests",
@@ -84,18 +105,12 @@ const std::vector<Command>& Commands() {
        "parse: runs the daemon's parse + normalise + merge on a saved feed body: prints the resulting\n"
        "       set one entry per line (IPv4 output is identical to iprange's) and a summary on stderr\n"
        "       (entries, skipped lines and invalid entries with examples, prefixes kept).",
-       {{"content", 0, true, "IPSet|DomainNameSet", "what the feed lists (default IPSet)"},
-        {"format", 0, true, "newline|json|csv", "body format (default newline)"},
-        {"path", 0, true, "JSONPATH", "json: where the entries are (default $.)"},
-        {"field-num", 0, true, "N", "csv: the column, counted from 0"},
-        {"field-name", 0, true, "NAME", "csv: the column by header name (needs --header)"},
-        {"header", 0, false, "", "csv: the first record is a header"},
-        {"column-delimiter", 0, true, "C", "csv: field separator (default ,)"},
-        {"comment-delimiter", 0, true, "C", "csv: lines starting with C are skipped"},
-        {"disable-record-size-validation", 0, false, "", "csv: allow records of different lengths"},
-        {"force", 0, false, "", "sync: accept a result the collapse guard would hold back"},
+       Concat({{"content", 0, true, "IPSet|DomainNameSet", "what the feed lists (default IPSet)"},
+               {"format", 0, true, "newline|json|csv", "body format (default newline)"}},
+              FeedFormatFlags(),
+              {{"force", 0, false, "", "sync: accept a result the collapse guard would hold back"},
         {"no-wait", 0, false, "", "sync: return once the request is recorded"},
-        {"wait-timeout", 0, true, "DURATION", "sync: how long to wait for the pull (default 2m)"}},
+        {"wait-timeout", 0, true, "DURATION", "sync: how long to wait for the pull (default 2m)"}}),
        RunFeedsCommand},
       {"explain",
        "explain --from SRC --to DST [-n NS] [--from-namespace NS] [--to-namespace NS] [--port N]\n"
@@ -145,20 +160,14 @@ const std::vector<Command>& Commands() {
        "Reads FILE like `feeds parse` (every feed format) and scans the logs (standard input when\n"
        "none) for IPv4/IPv6 addresses exactly as grepcidr 2.0 does; with several logs each line\n"
        "is prefixed by its file name.  Exit 0 when a line was printed, 1 when none, 2 on errors.",
-       {{"feed", 0, true, "FILE", "the feed (required)"},
-        {"format", 0, true, "newline|json|csv", "feed format (default newline)"},
-        {"path", 0, true, "JSONPATH", "json: where the entries are (default $.)"},
-        {"field-num", 0, true, "N", "csv: the column, counted from 0"},
-        {"field-name", 0, true, "NAME", "csv: the column by header name (needs --header)"},
-        {"header", 0, false, "", "csv: the first record is a header"},
-        {"column-delimiter", 0, true, "C", "csv: field separator (default ,)"},
-        {"comment-delimiter", 0, true, "C", "csv: lines starting with C are skipped"},
-        {"disable-record-size-validation", 0, false, "", "csv: allow records of different lengths"},
-        {"invert", 0, false, "", "grepcidr -v: lines with addresses, none of them in the feed"},
+       Concat({{"feed", 0, true, "FILE", "the feed (required)"},
+               {"format", 0, true, "newline|json|csv", "feed format (default newline)"}},
+              FeedFormatFlags(),
+              {{"invert", 0, false, "", "grepcidr -v: lines with addresses, none of them in the feed"},
         {"include-noip", 'i', false, "", "grepcidr -i: --invert, plus lines without any address"},
         {"count", 'c', false, "", "grepcidr -c: print the number of selected lines"},
         {"strict", 'x', false, "", "grepcidr -x: only an address at the start of the line"},
-        {"threads", 0, true, "N", "1 (default) or 2: with 2, logs of 32 MiB and more are scanned in two halves"}},
+        {"threads", 0, true, "N", "1 (default) or 2: with 2, logs of 32 MiB and more are scanned in two halves"}}),
        RunHunt},
       {"version", "version [--client]", "Print client and server versions", "",
        {{"client", 0, false, "", "client version only"}}, RunVersion},
