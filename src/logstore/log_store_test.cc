@@ -1,6 +1,8 @@
 #include "logstore/log_store.h"
 
 #include <gtest/gtest.h>
+
+#include "base/test_temp_dir.h"
 #include <sqlite3.h>
 #include <stdlib.h>
 
@@ -21,23 +23,7 @@ namespace json = boost::json;
 using std::chrono::hours;
 using std::chrono::seconds;
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = ::testing::TempDir() + "tw_logstore_XXXXXX";
-    char* p = mkdtemp(tmpl.data());
-    EXPECT_NE(p, nullptr) << "mkdtemp " << tmpl;
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using tw::testing::TempDir;
 
 // FakeClock's epoch (2026-01-01T00:00:00Z) in Unix seconds.
 constexpr int64_t kT0 = 1767225600;

@@ -5,6 +5,8 @@
 #include "store/chunked_store.h"
 
 #include <gtest/gtest.h>
+
+#include "base/test_temp_dir.h"
 #include <stdlib.h>
 
 #include <algorithm>
@@ -32,23 +34,7 @@ const std::string kSet = "projectcalico.org/GlobalNetworkSet";
 const std::string kFeed = "projectcalico.org/GlobalThreatFeed";
 const std::string kMagic("\0twchunks1\n", 11);
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = ::testing::TempDir() + "tw_chunked_XXXXXX";
-    char* p = mkdtemp(tmpl.data());
-    EXPECT_NE(p, nullptr) << "mkdtemp " << tmpl;
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using tw::testing::TempDir;
 
 struct MemInner {
   std::unique_ptr<Datastore> Open() { return std::make_unique<MemStore>(); }

@@ -2,6 +2,8 @@
 // against MemStore and SqliteStore.  Backend-specific tests (reopen, file
 // locking, corruption detection) follow at the end.
 #include <gtest/gtest.h>
+
+#include "base/test_temp_dir.h"
 #include <sqlite3.h>
 #include <stdlib.h>
 
@@ -30,23 +32,7 @@ constexpr milliseconds kNoWait{0};
 // shows up as a hang (caught by ctest's timeout), not as a flaky result.
 constexpr milliseconds kForever = std::chrono::hours(1);
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = ::testing::TempDir() + "tw_store_XXXXXX";
-    char* p = mkdtemp(tmpl.data());
-    EXPECT_NE(p, nullptr) << "mkdtemp " << tmpl;
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using tw::testing::TempDir;
 
 struct MemBackend {
   std::unique_ptr<Datastore> Open(const StoreOptions& options) { return std::make_unique<MemStore>(options); }
