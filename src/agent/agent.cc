@@ -194,7 +194,6 @@ void Agent::PutObject(const store::Record& record) {
   json::object& obj = *parsed;
   if (key.kind == pod_kind_) {
     PodState& pod = pods_[{key.ns, key.name}];
-    bool had_sandbox = !Annotation(pod.obj, kNetnsAnnotation).empty();
     pod.obj = std::move(obj);
     pod.mod_revision = record.mod_revision;
     bool has_sandbox = !Annotation(pod.obj, kNetnsAnnotation).empty() && !PodIp(pod.obj).empty();
@@ -202,7 +201,6 @@ void Agent::PutObject(const store::Record& record) {
       pod.want_sandbox = true;
       pod.retry_at = {};
     }
-    (void)had_sandbox;
   } else if (key.kind == ns_kind_) {
     namespaces_[key.name] = LabelsOf(obj);
   } else if (key.kind == tier_kind_) {
@@ -269,7 +267,7 @@ void Agent::RemoveSandbox(const json::object& pod) {
   if (auto ip = net::IpAddr::Parse(PodIp(pod)); ip.ok() && ipam_ && ipam_->IsAllocated(*ip)) (void)ipam_->Release(*ip);
 }
 
-bool Agent::HandleEvent(const store::WatchEvent& event) {
+void Agent::HandleEvent(const store::WatchEvent& event) {
   // Every followed kind feeds the program (a pod's own status write brings
   // its address), so any event makes the next CompileAndApply compile.
   dirty_ = true;
@@ -279,7 +277,6 @@ bool Agent::HandleEvent(const store::WatchEvent& event) {
     PutObject(event.record);
     if (event.record.key.kind == pool_kind_) RebuildIpam();
   }
-  return true;
 }
 
 void Agent::ProvisionDuePods() {
@@ -386,6 +383,14 @@ Status Agent::WritePodStatus(const NsName& key, PodState& pod, const std::string
       ready["reason"] = "SandboxFailed";
       ready["message"] = failure.message();
     }
+    // The transition time moves only when the condition changes, so that a
+    // pod whose state did not change (restart) is not written again.
+    if (const json::value* conds = status.if_contains("conditions"); conds && conds->is_array())
+      for (const json::value& c : conds->get_array())
+        if (c.is_object() && StrAt(&c.get_object(), "type") == "Ready" &&
+            StrAt(&c.get_object(), "status") == StrAt(&ready, "status") &&
+            StrAt(&c.get_object(), "message") == StrAt(&ready, "message"))
+          ready["lastTransitionTime"] = StrAt(&c.get_object(), "lastTransitionTime");
     status["conditions"] = json::array{ready};
     if (const json::value* old = pod.obj.if_contains("status"); old && *old == json::value(status)) return Status::Ok();
     auto written = store_.Update(skey, json::serialize(obj), pod.mod_revision);
@@ -456,7 +461,7 @@ Status Agent::CompileAndApply() {
 
 Status Agent::Step(milliseconds wait) {
   if (watches_.empty()) return Status::Unavailable("agent: Load() first");
-  bool any = false;
+  bool any = false;  // an event arrived (HandleEvent marked the program dirty)
   auto deadline = std::chrono::steady_clock::now() + wait;
   auto drain = [&]() -> Status {
     bool got = true;
@@ -464,7 +469,8 @@ Status Agent::Step(milliseconds wait) {
       got = false;
       for (auto& w : watches_) {
         while (auto ev = w->Next(milliseconds(0))) {
-          any |= HandleEvent(*ev);
+          HandleEvent(*ev);
+          any = true;
           got = true;
         }
         if (!w->status().ok()) {
@@ -478,7 +484,10 @@ Status Agent::Step(milliseconds wait) {
   TW_RETURN_IF_ERROR(drain());
   while (!any && std::chrono::steady_clock::now() < deadline) {
     auto left = std::chrono::duration_cast<milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (auto ev = watches_[0]->Next(std::min(left, milliseconds(25)))) any |= HandleEvent(*ev);
+    if (auto ev = watches_[0]->Next(std::min(left, milliseconds(25)))) {
+      HandleEvent(*ev);
+      any = true;
+    }
     TW_RETURN_IF_ERROR(drain());
   }
   if (any && options_.settle.count() > 0) {
@@ -493,8 +502,7 @@ Status Agent::Step(milliseconds wait) {
   // Our own pod status writes come back as events; take them now so the
   // program has the new addresses.
   TW_RETURN_IF_ERROR(drain());
-  Status st = CompileAndApply();
-  return st;
+  return CompileAndApply();
 }
 
 Status Agent::Start() {

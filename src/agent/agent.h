@@ -104,7 +104,7 @@ class Agent {
   using NsName = std::pair<std::string, std::string>;
 
   Status OpenWatches(int64_t revision);
-  bool HandleEvent(const store::WatchEvent& event);  // true: the program may change
+  void HandleEvent(const store::WatchEvent& event);  // updates the cache; marks the program dirty
   void PutObject(const store::Record& record);
   void DropObject(const store::Record& record);
   void ProvisionDuePods();

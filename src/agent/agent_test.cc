@@ -177,13 +177,17 @@ TEST_F(AgentTest, RestartKeepsAddressesRecreatesMissingSandboxesAndRemovesOrphan
   }
   // While the daemon is down: b's namespace disappears, "gone" is deleted.
   std::string b_ip = sandboxes_.boxes["tw-default-b"].ip.ToString();
+  int64_t b_revision = store_.Get({KindOf("v1", "Pod"), "default", "b"})->mod_revision;
   sandboxes_.boxes.erase("tw-default-b");
   Del("v1", "Pod", "default", "gone");
+  clock_.Advance(std::chrono::minutes(1));  // a later start: timestamps would differ
   int creates = sandboxes_.creates;
   auto agent = NewAgent();
   ASSERT_TRUE(agent->Load().ok());
   EXPECT_EQ(sandboxes_.creates, creates + 1) << "only b is made again";
   EXPECT_EQ(sandboxes_.boxes["tw-default-b"].ip.ToString(), b_ip);
+  EXPECT_EQ(store_.Get({KindOf("v1", "Pod"), "default", "b"})->mod_revision, b_revision)
+      << "b's status did not change: no write";
   EXPECT_EQ(sandboxes_.boxes.count("tw-default-gone"), 0u);
   EXPECT_EQ(sandboxes_.boxes["tw-default-a"].ip.ToString(), "10.244.0.1");
   // A new pod does not take an address in use.
