@@ -130,7 +130,7 @@ class Builder {
           unique(ShortName(pol.direction == Direction::kIngress ? "pi-" : "po-", pol.key), i));
     }
     ChainSpec forward{"forward", "type filter hook forward priority filter; policy accept;", {}};
-    std::vector<std::string> from, to;
+    std::vector<std::string> from, to, ifaces;
     std::vector<ChainSpec> endpoint_chains;
     size_t i = 0;
     for (const auto& [iface, ep] : program_.endpoints) {
@@ -139,10 +139,12 @@ class Builder {
       std::string fw = unique(ShortName("fw-", iface), i);
       std::string tw = unique(ShortName("tw-", iface), i);
       from.push_back("\"" + iface + "\" : jump " + fw);
+      ifaces.push_back("\"" + iface + "\"");
       to.push_back("\"" + iface + "\" : jump " + tw);
       endpoint_chains.push_back(EndpointChain(fw, ep, Direction::kEgress));
       endpoint_chains.push_back(EndpointChain(tw, ep, Direction::kIngress));
     }
+    if (!from.empty() && options_.log_dns) AddDnsCopies(ifaces, &forward);
     if (!from.empty()) {
       forward.rules.push_back("iifname vmap { " + Join(from, ", ") + " }");
       forward.rules.push_back("oifname vmap { " + Join(to, ", ") + " }");
@@ -162,6 +164,15 @@ class Builder {
   std::string Log(std::string_view prefix, Direction d) const {
     return "log prefix \"" + NflogPrefix(prefix) + "\" snaplen " + std::to_string(options_.snaplen) +
            " group " + std::to_string(Group(d));
+  }
+  // NFLOG copies of DNS packets to and from the pods behind `ifaces`
+  // (quoted names), whole packets, no verdict (render.h).
+  void AddDnsCopies(const std::vector<std::string>& ifaces, ChainSpec* forward) const {
+    const std::string pods = ifaces.size() == 1 ? ifaces[0] : "{ " + Join(ifaces, ", ") + " }";
+    const std::string log = "log prefix \"DNS\" group " + std::to_string(options_.dns_group);
+    forward->rules.push_back("# DNS queries from pods and their answers: NFLOG copies, no verdict");
+    forward->rules.push_back("meta l4proto { tcp, udp } th dport 53 iifname " + pods + " " + log);
+    forward->rules.push_back("meta l4proto { tcp, udp } th sport 53 th dport != 53 oifname " + pods + " " + log);
   }
   const policy::IpSet* FindSet(std::optional<policy::SetId> id) const {
     if (!id) return nullptr;

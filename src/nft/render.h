@@ -4,6 +4,7 @@
 // sends.  Pure: no I/O.  Layout: docs/dataplane.md "nftables".
 //
 //   forward   base chain (hook forward, priority filter, policy accept):
+//             first the DNS copies (below), then
 //             `iifname vmap` -> fw-<iface> (egress of the sending pod),
 //             then `oifname vmap` -> tw-<iface> (ingress of the receiving pod).
 //   fw-/tw-   endpoint chains: ct state, clear marks, per tier the jumps into
@@ -23,7 +24,17 @@
 //             addresses) and s<id>i (flags interval, the other ranges as
 //             "first-last"); IPv6 sets carry a "6": s<id>h6 / s<id>i6.
 //
-// NFLOG: group 1 ingress, 2 egress, snaplen 80 (Calico §7).
+// NFLOG: group 1 ingress, 2 egress, snaplen 80 (Calico §7).  Group 3, DNS
+// (log_dns): two rules at the top of `forward` copy whole packets (no
+// snaplen) with prefix "DNS" and no verdict, so every policy decision
+// after them is unchanged:
+//   meta l4proto { tcp, udp } th dport 53 iifname { <pods> } log prefix "DNS" group 3
+//   meta l4proto { tcp, udp } th sport 53 th dport != 53 oifname { <pods> } log prefix "DNS" group 3
+// i.e. every query a pod sends, on its way out, and every answer a pod
+// receives, on its way in, whoever the server is (another pod or an
+// address behind the uplink); a packet between two ports 53 is copied
+// once.  Only forwarded packets are seen: a resolver inside the node's own
+// namespace (input/output hooks) is not.  No pods, no DNS rules.
 #ifndef TW_NFT_RENDER_H_
 #define TW_NFT_RENDER_H_
 
@@ -53,6 +64,9 @@ struct RenderOptions {
   uint16_t ingress_group = 1;
   uint16_t egress_group = 2;
   uint16_t snaplen = 80;
+  // NFLOG copies of pods' DNS packets (see above).
+  bool log_dns = true;
+  uint16_t dns_group = 3;
   // NFLOG allow/pass hits and the profile allow (flow logs).  Denies and
   // staged policies are always logged.
   bool log_allows = true;

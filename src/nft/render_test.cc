@@ -187,6 +187,48 @@ TEST(NftRender, SeedStructure) {
   EXPECT_EQ(tw.back(), "log prefix \"ARI0|kns.default\" snaplen 80 group 1 accept");
 }
 
+TEST(NftRender, DnsCopiesComeFirstAndHaveNoVerdict) {
+  Ruleset rs = BuildRuleset(SeedProgramForTest(), RenderOptions{});
+  std::vector<std::string> fwd = RulesOf(rs, "forward");
+  ASSERT_EQ(fwd.size(), 5u);
+  EXPECT_EQ(fwd[0].rfind("# DNS", 0), 0u) << fwd[0];
+  const std::string pods = "{ \"twbeef0002\", \"twc0ffee01\" }";
+  EXPECT_EQ(fwd[1], "meta l4proto { tcp, udp } th dport 53 iifname " + pods + " log prefix \"DNS\" group 3");
+  EXPECT_EQ(fwd[2], "meta l4proto { tcp, udp } th sport 53 th dport != 53 oifname " + pods +
+                        " log prefix \"DNS\" group 3");
+  for (size_t k = 1; k <= 2; ++k) {
+    // Whole packets (no snaplen) and no verdict: policy decides afterwards.
+    EXPECT_EQ(fwd[k].find("snaplen"), std::string::npos) << fwd[k];
+    for (const char* verdict : {"accept", "drop", "return", "jump", "goto", "reject", "queue", "mark set"}) {
+      EXPECT_EQ(fwd[k].find(verdict), std::string::npos) << fwd[k] << " has " << verdict;
+    }
+  }
+  EXPECT_EQ(fwd[3].rfind("iifname vmap", 0), 0u) << fwd[3];
+  EXPECT_EQ(fwd[4].rfind("oifname vmap", 0), 0u) << fwd[4];
+  // Nowhere else.
+  std::string text = RenderRuleset(SeedProgramForTest(), RenderOptions{});
+  EXPECT_EQ(Count(text, "group 3"), 2);
+}
+
+TEST(NftRender, DnsCopiesFollowOptionsAndPods) {
+  policy::Program one = SeedProgramForTest();
+  one.endpoints.erase("twbeef0002");
+  RenderOptions o;
+  o.dns_group = 7;
+  std::vector<std::string> fwd = RulesOf(BuildRuleset(one, o), "forward");
+  ASSERT_EQ(fwd.size(), 5u);
+  EXPECT_EQ(fwd[1], "meta l4proto { tcp, udp } th dport 53 iifname \"twc0ffee01\" log prefix \"DNS\" group 7");
+  o.log_dns = false;
+  fwd = RulesOf(BuildRuleset(one, o), "forward");
+  ASSERT_EQ(fwd.size(), 2u);
+  EXPECT_EQ(fwd[0].rfind("iifname vmap", 0), 0u);
+  EXPECT_EQ(RenderRuleset(one, o).find("DNS"), std::string::npos);
+  // Invalid interface names are left out here as in the maps.
+  policy::Program bad = SeedProgramForTest();
+  bad.endpoints["bad/name"] = bad.endpoints["twbeef0002"];
+  EXPECT_EQ(RenderRuleset(bad, RenderOptions{}).find("bad/name"), std::string::npos);
+}
+
 TEST(NftRender, StagedPolicyNeverDecides) {
   Ruleset rs = BuildRuleset(MatchesProgram(), RenderOptions{});
   std::string chain = ShortName("pi-", "prod/staged:default.lockdown");
