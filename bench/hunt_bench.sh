@@ -4,7 +4,9 @@
 # timestamps, ports, some IPv6) against a 100k-CIDR feed (IPv4 hosts and
 # CIDRs, a few IPv6 prefixes), seeded.  Outputs are compared byte for byte;
 # wall time best of 3 (whole processes: load feed + scan + print);
-# ratio = grepcidr s / threatwall s.  Reported, never asserted.
+# ratio = grepcidr s / threatwall s.  threatwall runs with its default
+# threads (one per core); a second line shows it on one thread
+# (--threads 1).  Reported, never asserted.
 #   bench/hunt_bench.sh [BIN_DIR]      (default: build/bin)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -69,18 +71,23 @@ cpu_s() {
     echo "?"
   fi
 }
+load=$(cut -d' ' -f1-3 /proc/loadavg)  # the machine may be shared: wall times depend on it
 lines=$(wc -l <"$TMP/log.txt")
 bytes=$(wc -c <"$TMP/log.txt")
 t_gc=$(best_of 3 grepcidr -f "$TMP/feed.txt" "$TMP/log.txt"); cp "$TMP/out" "$TMP/gc.out"
 t_tw=$(best_of 3 "$BIN/threatwall" hunt --feed "$TMP/feed.txt" "$TMP/log.txt"); cp "$TMP/out" "$TMP/tw.out"
-same=no; cmp -s "$TMP/gc.out" "$TMP/tw.out" && same=yes
+t_tw1=$(best_of 3 "$BIN/threatwall" hunt --threads 1 --feed "$TMP/feed.txt" "$TMP/log.txt"); cp "$TMP/out" "$TMP/tw1.out"
+same=no; cmp -s "$TMP/gc.out" "$TMP/tw.out" && cmp -s "$TMP/gc.out" "$TMP/tw1.out" && same=yes
 printf '\n%-28s %10s %10s %10s %12s %8s %12s %12s %10s %s\n' "hunt (log vs 100k CIDRs)" "lines" "MB" "grepcidr s" \
   "threatwall s" "ratio" "gc lines/s" "tw lines/s" "matched" "same output"
 printf '%-28s %10d %10.1f %10.3f %12.3f %7.1fx %12.0f %12.0f %10d %s\n' "2M-line log" "$lines" \
   "$(echo "$bytes / 1048576" | bc -l)" "$t_gc" "$t_tw" "$(echo "$t_gc / $t_tw" | bc -l)" \
   "$(echo "$lines / $t_gc" | bc -l)" "$(echo "$lines / $t_tw" | bc -l)" "$(wc -l <"$TMP/tw.out")" "$same"
+printf '%-28s %10s %10s %10s %12.3f %7.1fx %12s %12.0f\n' "  threatwall --threads 1" "" "" "" "$t_tw1" \
+  "$(echo "$t_gc / $t_tw1" | bc -l)" "" "$(echo "$lines / $t_tw1" | bc -l)"
 c_gc=$(cpu_s grepcidr -f "$TMP/feed.txt" "$TMP/log.txt")
 c_tw=$(cpu_s "$BIN/threatwall" hunt --feed "$TMP/feed.txt" "$TMP/log.txt")
 printf '%-28s %10s %10s %10s %12s %7.1fx   (CPU seconds, user + system, one run each)\n' "  cpu" "" "" "$c_gc" "$c_tw" \
   "$(echo "$c_gc / $c_tw" | bc -l)"
+echo "  load average before the runs: $load"
 [ "$same" = yes ] || echo "!! outputs differ"

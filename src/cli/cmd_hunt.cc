@@ -4,16 +4,19 @@
 // rules).  The feed is read with the same Ingest() as `feeds parse`, so every
 // feed format works; logs are mapped, scanned without per-line allocation and
 // printed through one large buffer.
-#include <arpa/inet.h>
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <bit>
 #include <cerrno>
 #include <charconv>
+#include <condition_variable>
 #include <cstring>
+#include <mutex>
 #include <ostream>
 #include <string>
 #include <system_error>
@@ -94,9 +97,94 @@ __attribute__((always_inline)) inline bool ParseV4(const char* s, size_t n, uint
   return true;
 }
 
-// inet_pton(AF_INET6) on [s, s+n) (at most 45 bytes).  Cheap rejection of
-// fields that cannot be an address (timestamps such as "03:41:11"), then
-// the C library's parser itself, so the accepted forms are exactly its.
+// glibc's inet_pton(AF_INET6) (resolv/inet_pton.c, 2.26 and later) on
+// [s, s+n), without the copy and NUL it needs: groups of 1-4 hex digits
+// separated by ':', at most one "::", an optional dotted IPv4 tail parsed
+// as its inet_pton4 does (4 decimal parts 0-255, no leading zeros).  Tests
+// compare it with the C library's on random text.
+bool InetPton6(const char* s, size_t n, net::Uint128* out) {
+  const char* const end = s + n;
+  if (s == end) return false;
+  if (*s == ':' && (++s == end || *s != ':')) return false;  // a leading ':' must be "::"
+  uint16_t groups[8];
+  int count = 0, gap = -1;  // gap: index in `groups` where "::" stands
+  const char* token = s;
+  unsigned value = 0;
+  int digits = 0;
+  while (s < end) {
+    const char ch = *s++;
+    if (Class(ch) & kXDigit) {
+      if (digits == 4) return false;
+      value = value << 4 | static_cast<unsigned>(ch <= '9' ? ch - '0' : (ch | 0x20) - 'a' + 10);
+      ++digits;
+      continue;
+    }
+    if (ch == ':') {
+      token = s;
+      if (digits == 0) {
+        if (gap >= 0) return false;
+        gap = count;
+        continue;
+      }
+      if (s == end || count == 8) return false;  // a trailing ':', or nine groups
+      groups[count++] = static_cast<uint16_t>(value);
+      value = 0;
+      digits = 0;
+      continue;
+    }
+    if (ch == '.' && count <= 6) {  // an IPv4 tail from the last group's start
+      uint32_t v4 = 0, part = 0;
+      int parts = 0;
+      bool part_digits = false;
+      for (const char* q = token; q < end; ++q) {
+        if (*q >= '0' && *q <= '9') {
+          if (part_digits && part == 0) return false;
+          part = part * 10 + static_cast<uint32_t>(*q - '0');
+          if (part > 255) return false;
+          if (!part_digits) {
+            if (++parts > 4) return false;
+            part_digits = true;
+          }
+        } else if (*q == '.' && part_digits) {
+          if (parts == 4) return false;
+          v4 = v4 << 8 | part;
+          part = 0;
+          part_digits = false;
+        } else {
+          return false;
+        }
+      }
+      if (parts < 4) return false;
+      v4 = v4 << 8 | part;
+      groups[count++] = static_cast<uint16_t>(v4 >> 16);
+      groups[count++] = static_cast<uint16_t>(v4 & 0xFFFF);
+      digits = 0;
+      break;
+    }
+    return false;
+  }
+  if (digits > 0) {
+    if (count == 8) return false;
+    groups[count++] = static_cast<uint16_t>(value);
+  }
+  if (gap >= 0) {
+    if (count == 8) return false;  // "::" would stand for no group
+  } else if (count != 8) {
+    return false;
+  }
+  net::Uint128 v = 0;
+  for (int i = 0; i < count; ++i) {
+    if (i == gap) v <<= 16 * (8 - count);
+    v = v << 16 | groups[i];
+  }
+  if (gap == count && count > 0) v <<= 16 * (8 - count);  // "x::" (and "::" is 0)
+  *out = v;
+  return true;
+}
+
+// inet_pton(AF_INET6) on [s, s+n) (at most 45 bytes, as grepcidr's field).
+// Cheap rejection of fields that cannot be an address (timestamps such as
+// "03:41:11") first.
 bool ParseV6(const char* s, size_t n, net::Uint128* out) {
   if (n > 45 || n < 2) return false;
   int colons = 0;
@@ -112,15 +200,7 @@ bool ParseV6(const char* s, size_t n, net::Uint128* out) {
     }
   }
   if (!dbl && colons < (dot ? 6 : 7)) return false;
-  char buf[46];
-  std::memcpy(buf, s, n);
-  buf[n] = '\0';
-  unsigned char bytes[16];
-  if (inet_pton(AF_INET6, buf, bytes) != 1) return false;
-  net::Uint128 v = 0;
-  for (unsigned char b : bytes) v = v << 8 | b;
-  *out = v;
-  return true;
+  return InetPton6(s, n, out);
 }
 
 // The run of bytes of class `cls` in [s+p, s+n).
@@ -243,6 +323,35 @@ __attribute__((always_inline)) inline BlockMasks Classify(const char* p, size_t 
   return m;
 }
 
+// The masks of the 64 bytes at s[block, block+64) of a file of `size`
+// bytes, only bytes below `end` in a class; the *_next fields are left 0.
+__attribute__((always_inline)) inline BlockMasks Classify64At(const char* s, size_t block, size_t end,
+                                                              size_t size) {
+  const char* p = s + block;
+  char pad[64];
+  if (size - block < 64) {
+    std::memset(pad, 0, sizeof pad);
+    std::memcpy(pad, p, size - block);
+    p = pad;
+  }
+  BlockMasks m{};
+  for (int k = 0; k < 4; ++k) {
+    uint32_t d, x, dt, c, al, nl;
+    Classify16(p + 16 * k, &d, &x, &dt, &c, &al, &nl);
+    m.alpha |= uint64_t{al} << (16 * k);
+    m.newline |= uint64_t{nl} << (16 * k);
+    m.digit |= uint64_t{d} << (16 * k);
+    m.xdigit |= uint64_t{x} << (16 * k);
+    m.dot |= uint64_t{dt} << (16 * k);
+    m.colon |= uint64_t{c} << (16 * k);
+  }
+  if (end - block < 64) {
+    const uint64_t keep = (uint64_t{1} << (end - block)) - 1;
+    m.digit &= keep, m.xdigit &= keep, m.dot &= keep, m.colon &= keep, m.alpha &= keep, m.newline &= keep;
+  }
+  return m;
+}
+
 // Bit i of the result = bit i+k of the 80-bit value (lo, next).
 inline uint64_t Ahead(uint64_t lo, uint32_t next, int k) { return (lo >> k) | (uint64_t{next} << (64 - k)); }
 
@@ -266,69 +375,88 @@ inline uint64_t V6HintMask(const BlockMasks& m, bool v6) {
 }
 
 // ParseV4 for a field known to hold only digits and exactly three dots, at
-// the positions set in `dots` (bit i = byte i): same answers, fewer branches.
+// the positions set in `dots` (bit i = byte i): same answers, no branches
+// on the parts' lengths (random addresses make those unpredictable).  Each
+// part's up to 3 digits are read right-aligned from its end; only bytes of
+// the field are read (a 1- or 2-digit part re-reads its own digits).
 inline bool ParseV4Dotted(const char* s, size_t len, uint64_t dots, uint32_t* out) {
   if (len > 15) return false;
-  uint32_t addr = 0;
+  uint32_t addr = 0, bad = 0;
   size_t start = 0;
   for (int k = 0; k < 4; ++k) {
-    size_t end = len;
-    if (k < 3) {
-      end = static_cast<size_t>(__builtin_ctzll(dots));
-      dots &= dots - 1;
-    }
-    const size_t part = end - start;
-    if (part == 0 || part > 3) return false;
-    const char* d = s + start;
-    if (part > 1 && d[0] == '0') return false;  // leading zero
-    uint32_t v = static_cast<uint32_t>(d[0] - '0');
-    if (part > 1) v = v * 10 + static_cast<uint32_t>(d[1] - '0');
-    if (part > 2) v = v * 10 + static_cast<uint32_t>(d[2] - '0');
-    if (v > 255) return false;
-    addr = addr << 8 | v;
+    const size_t end = k < 3 ? static_cast<size_t>(__builtin_ctzll(dots)) : len;
+    dots &= dots - 1;
+    const size_t part = end - start;  // 0 where two dots meet (then e[-1] is the dot)
+    const char* e = s + end;
+    const uint32_t two = part >= 2, three = part >= 3;
+    const uint32_t c2 = static_cast<uint32_t>(static_cast<uint8_t>(e[-1]) - '0');
+    const uint32_t c1 = static_cast<uint32_t>(static_cast<uint8_t>(e[-1 - static_cast<int>(two)]) - '0');
+    const uint32_t c0 =
+        static_cast<uint32_t>(static_cast<uint8_t>(e[-1 - static_cast<int>(two) - static_cast<int>(three)]) - '0');
+    const uint32_t v = three * c0 * 100 + two * c1 * 10 + c2;
+    const uint32_t leading_zero = (three & (c0 == 0)) | (two & (1 - three) & (c1 == 0));
+    bad |= static_cast<uint32_t>(part - 1 >= 3) | leading_zero | static_cast<uint32_t>(v > 255);
+    addr = addr << 8 | (v & 0xFF);
     start = end + 1;
   }
   *out = addr;
-  return true;
+  return bad == 0;
 }
 
 // The field at s[p] where a hint fired (`is_v4`: the IPv4 hint, else an
-// IPv6 one), `m` the masks of the block holding p at offset `off`, `end` a
-// bound for fields crossing the block.  Returns the field's length, with
-// kParsedBit set when it parsed (into *a4 or *a6).  Fields that end inside
-// the block are checked on the bitmaps first (letters, dot and colon counts)
-// so most non-addresses never reach a parser.
+// IPv6 one), `m` the masks of the block holding p at offset `off`, `next`
+// those of the following block when known (else null), `end` a bound for
+// fields the masks do not cover.  Returns the field's length, with
+// kParsedBit set when it parsed (into *a4 or *a6).  Fields that end within
+// the masks (the 64 bytes from p, with `next`) are checked on the bitmaps
+// first (letters, dot and colon counts) so most non-addresses never reach a
+// parser.
 constexpr size_t kParsedBit = size_t{1} << 62;
 
 __attribute__((always_inline)) inline size_t ParseFieldAt(const char* s, size_t p, size_t end,
-                                                          const BlockMasks& m, size_t off, bool is_v4,
-                                                          uint32_t* a4, net::Uint128* a6) {
+                                                          const BlockMasks& m, const BlockMasks* next,
+                                                          size_t off, bool is_v4, uint32_t* a4,
+                                                          net::Uint128* a6) {
+  // The masks from p on: bit i = byte p+i, for i < window.
+  uint64_t digit = m.digit >> off, alpha = m.alpha >> off, dot = m.dot >> off;
+  size_t window = 64 - off;
+  if (next != nullptr && off > 0) {
+    digit |= next->digit << (64 - off);
+    alpha |= next->alpha << (64 - off);
+    dot |= next->dot << (64 - off);
+    window = 64;
+  }
   if (is_v4) {
-    const uint64_t f4 = (m.digit | m.alpha | m.dot) >> off;
-    if (~f4 != 0 && off + static_cast<size_t>(__builtin_ctzll(~f4)) < 64) {
-      const size_t len = static_cast<size_t>(__builtin_ctzll(~f4));
+    const uint64_t f4 = digit | alpha | dot;
+    const size_t len = ~f4 == 0 ? 64 : static_cast<size_t>(__builtin_ctzll(~f4));
+    if (len < window) {
       const uint64_t in_field = (uint64_t{1} << len) - 1;
-      const uint64_t dots = (m.dot >> off) & in_field;
-      const bool ok =
-          ((m.alpha >> off) & in_field) == 0 && Pop64(dots) == 3 && ParseV4Dotted(s + p, len, dots, a4);
+      const uint64_t dots = dot & in_field;
+      const bool ok = (alpha & in_field) == 0 && Pop64(dots) == 3 && ParseV4Dotted(s + p, len, dots, a4);
       return len | (ok ? kParsedBit : 0);
     }
-    const size_t len = FieldLen(s, p, end, kV4Field);
-    return len | (ParseV4(s + p, len, a4) ? kParsedBit : 0);
+    const size_t field = FieldLen(s, p, end, kV4Field);
+    return field | (ParseV4(s + p, field, a4) ? kParsedBit : 0);
   }
-  const uint64_t f6 = (m.digit | m.alpha | m.dot | m.colon) >> off;
-  if (~f6 != 0 && off + static_cast<size_t>(__builtin_ctzll(~f6)) < 64) {
-    const size_t len = static_cast<size_t>(__builtin_ctzll(~f6));
+  uint64_t colon = m.colon >> off, xdigit = m.xdigit >> off;
+  if (window == 64 && off > 0) {
+    colon |= next->colon << (64 - off);
+    xdigit |= next->xdigit << (64 - off);
+  }
+  const uint64_t f6 = digit | alpha | dot | colon;
+  const size_t len = ~f6 == 0 ? 64 : static_cast<size_t>(__builtin_ctzll(~f6));
+  if (len < window) {
     const uint64_t in_field = (uint64_t{1} << len) - 1;
-    const uint64_t colons = (m.colon >> off) & in_field;
+    const uint64_t colons = colon & in_field;
     const bool dbl = (colons & (colons >> 1)) != 0;
-    const bool dots = ((m.dot >> off) & in_field) != 0;
-    const bool plausible =
-        ((m.alpha & ~m.xdigit) >> off & in_field) == 0 && (dbl || Pop64(colons) >= (dots ? 6 : 7));
-    return len | (plausible && ParseV6(s + p, len, a6) ? kParsedBit : 0);
+    const bool dots = (dot & in_field) != 0;
+    // ParseV6's own checks, on the bitmaps: hex digits, ':' and '.' only,
+    // enough colons; then the parser.
+    const bool plausible = (alpha & ~xdigit & in_field) == 0 && (dbl || Pop64(colons) >= (dots ? 6 : 7));
+    return len | (plausible && len <= 45 && len >= 2 && InetPton6(s + p, len, a6) ? kParsedBit : 0);
   }
-  const size_t len = FieldLen(s, p, end, kV6Field);
-  return len | (ParseV6(s + p, len, a6) ? kParsedBit : 0);
+  const size_t field = FieldLen(s, p, end, kV6Field);
+  return field | (ParseV6(s + p, field, a6) ? kParsedBit : 0);
 }
 
 // The same scan as ScanLineReference, 64 bytes at a time: bitmaps of the
@@ -361,7 +489,7 @@ void ScanLine(const char* s, size_t n, size_t limit, size_t avail, bool v4, bool
       const bool is_v4 = (v4_hints >> off) & 1;
       uint32_t a4 = 0;
       net::Uint128 a6 = 0;
-      const size_t len = ParseFieldAt(s, p, n, m, off, is_v4, &a4, &a6);
+      const size_t len = ParseFieldAt(s, p, n, m, nullptr, off, is_v4, &a4, &a6);
       if (len & kParsedBit) {
         if (is_v4 ? on_v4(a4, s + p, len & ~kParsedBit) : on_v6(a6, s + p, len & ~kParsedBit)) return;
       }
@@ -417,6 +545,9 @@ Result<net::CidrSet> LoadFeed(const ParsedArgs& args) {
 // Lines per chunk: the addresses of a chunk are looked up together.
 constexpr size_t kChunkLines = 1024;
 
+// The most threads --threads accepts.
+constexpr int kMaxThreads = 64;
+
 // Output through one large buffer, written to `out` whenever it fills.
 constexpr size_t kFlushBytes = size_t{1} << 20;
 
@@ -430,17 +561,17 @@ void Flush(std::ostream& out, std::string* buf) {
 // ---- HuntScanner ----------------------------------------------------------------
 
 HuntScanner::HuntScanner(const net::PrefixMatcher& matcher, HuntOptions options, int threads,
-                         size_t split_bytes)
+                         size_t piece_bytes)
     : matcher_(matcher),
       options_(options),
       v4_(matcher.has_v4()),
       v6_(matcher.has_v6()),
       threads_(threads),
-      split_bytes_(split_bytes) {}
+      piece_bytes_(piece_bytes) {}
 
 void HuntScanner::CollectLine(const char* line, size_t n, size_t limit, size_t avail, uint32_t index,
                               Chunk* chunk) const {
-  LineState& st = chunk->lines.back();
+  LineState& st = chunk->lines[index];
   auto on_v4 = [&](uint32_t a, const char*, size_t) {
     st.seen = true;
     chunk->keys.push_back(a);
@@ -466,7 +597,8 @@ uint64_t HuntScanner::FinishChunk(const char* data, std::string_view name_prefix
     if (chunk->hits[k]) chunk->lines[chunk->key_line[k]].matched = true;
   }
   uint64_t selected = 0;
-  for (const LineState& st : chunk->lines) {
+  for (size_t i = 0; i < chunk->line_count; ++i) {
+    const LineState& st = chunk->lines[i];
     bool seen = st.seen || options_.include_no_ip;
     bool take = options_.invert ? (seen && !st.matched) : st.matched;
     if (!take) continue;
@@ -476,7 +608,7 @@ uint64_t HuntScanner::FinishChunk(const char* data, std::string_view name_prefix
     out->append(data + st.pos, st.len);
     if (flush_to != nullptr && out->size() >= kFlushBytes) Flush(*flush_to, out);
   }
-  chunk->lines.clear();
+  chunk->line_count = 0;
   chunk->keys.clear();
   chunk->key_line.clear();
   return selected;
@@ -488,7 +620,7 @@ uint64_t HuntScanner::ScanFileByLine(std::string_view data, std::string_view nam
   // looked up together (ContainsBatchV4 overlaps their cache misses), then
   // the chunk's selected lines are printed in order.
   Chunk chunk;
-  chunk.lines.reserve(kChunkLines);
+  chunk.lines.resize(kChunkLines);
   uint64_t selected = 0;
   size_t capacity = 512;  // grepcidr's line buffer, per file
   const char* s = data.data();
@@ -503,9 +635,10 @@ uint64_t HuntScanner::ScanFileByLine(std::string_view data, std::string_view nam
     while (n + 1 > capacity) capacity *= 2;
     if (nl == nullptr && n + 1 == capacity) break;
     size_t limit = capacity - 5 < n ? capacity - 5 : n;
-    chunk.lines.push_back({pos, n, false, false});
-    CollectLine(s + pos, n, limit, data.size() - pos, static_cast<uint32_t>(chunk.lines.size() - 1), &chunk);
-    if (chunk.lines.size() == kChunkLines) selected += FinishChunk(s, name_prefix, &chunk, out, flush_to);
+    const uint32_t index = static_cast<uint32_t>(chunk.line_count++);
+    chunk.lines[index] = {pos, n, false, false};
+    CollectLine(s + pos, n, limit, data.size() - pos, index, &chunk);
+    if (chunk.line_count == kChunkLines) selected += FinishChunk(s, name_prefix, &chunk, out, flush_to);
     pos += n;
   }
   selected += FinishChunk(s, name_prefix, &chunk, out, flush_to);
@@ -522,69 +655,133 @@ inline bool FieldMayStart(size_t rel, size_t n, size_t cap) {
 uint64_t HuntScanner::ScanFile(std::string_view data, std::string_view name_prefix, std::string* out,
                                std::ostream* flush_to) {
   if (options_.strict_start || (!v4_ && !v6_)) return ScanFileByLine(data, name_prefix, out, flush_to);
-  const char* s = data.data();
-  const size_t size = data.size();
-  // Big files are scanned in two halves on two threads, split after a '\n'.
-  // The second half starts with the buffer capacity grepcidr would have
-  // after the first (its thread finds the first half's longest line first);
-  // its output waits in memory until the first half is written.
-  if (threads_ > 1 && size >= split_bytes_) {
-    const void* nl = std::memchr(s + size / 2, '\n', size - size / 2);
-    const size_t split = nl != nullptr ? static_cast<size_t>(static_cast<const char*>(nl) - s) + 1 : size;
-    if (split < size) {
-      std::string second_out;
-      uint64_t second_selected = 0;
-      auto second = [&] {
-        size_t cap = 512;
-        for (size_t pos = 0; pos < split;) {
-          const char* e = static_cast<const char*>(std::memchr(s + pos, '\n', split - pos));
-          const size_t n = static_cast<size_t>(e - (s + pos)) + 1;  // the first half ends in '\n'
-          while (n + 1 > cap) cap *= 2;
-          pos += n;
-        }
-        second_selected = ScanRange(s, split, size, size, cap, name_prefix, &second_out, nullptr);
-      };
-      std::thread worker;
-      try {
-        worker = std::thread(second);
-      } catch (const std::system_error&) {  // no thread: one pass instead
-        return ScanRange(s, 0, size, size, 512, name_prefix, out, flush_to);
-      }
-      uint64_t first_selected = ScanRange(s, 0, split, size, 512, name_prefix, out, flush_to);
-      worker.join();
-      if (flush_to != nullptr) {
-        Flush(*flush_to, out);
-        Flush(*flush_to, &second_out);
-      } else {
-        out->append(second_out);
-      }
-      return first_selected + second_selected;
-    }
-  }
-  return ScanRange(s, 0, size, size, 512, name_prefix, out, flush_to);
+  if (threads_ > 1 && data.size() > piece_bytes_) return ScanPieces(data, name_prefix, out, flush_to);
+  return ScanRange(data.data(), 0, data.size(), data.size(), 512, name_prefix, out, flush_to).selected;
 }
 
-uint64_t HuntScanner::ScanRange(const char* s, size_t begin, size_t end, size_t size, size_t cap,
-                                std::string_view name_prefix, std::string* out,
-                                std::ostream* flush_to) const {
+uint64_t HuntScanner::ScanPieces(std::string_view data, std::string_view name_prefix, std::string* out,
+                                 std::ostream* flush_to) {
+  // The file is cut after a '\n' every piece_bytes_ or so.  Workers take
+  // the pieces in order and scan each as if grepcidr's buffer were at its
+  // initial 512 bytes at the piece's start; the scan reports the capacity
+  // after the piece and whether a larger capacity at its start could have
+  // changed anything (a field refused near a line's end, a last line
+  // without '\n' of 511+ bytes).  Pieces are then taken in file order by
+  // whichever worker is free (one at a time): it knows the true capacity
+  // at the piece's start (the largest end capacity so far), scans the
+  // piece again in the rare case that matters, and writes its output.
+  const char* s = data.data();
+  const size_t size = data.size();
+  struct Piece {
+    size_t begin, end;
+    RangeResult result;
+    std::string out;
+  };
+  std::vector<Piece> pieces;
+  const size_t step = std::max<size_t>(piece_bytes_, 1);
+  for (size_t begin = 0; begin < size;) {
+    size_t end = size;
+    if (size - begin > step) {
+      const size_t from = begin + step - 1;
+      const void* nl = std::memchr(s + from, '\n', size - from);
+      if (nl != nullptr) end = static_cast<size_t>(static_cast<const char*>(nl) - s) + 1;
+    }
+    pieces.push_back({begin, end, {}, {}});
+    begin = end;
+  }
+  // Output of pieces waiting for earlier ones is held in memory: workers
+  // run at most this many pieces ahead of the writer.
+  const size_t max_ahead = 4 * static_cast<size_t>(threads_);
+
+  std::atomic<size_t> next{0};
+  std::mutex mu;
+  std::condition_variable advanced;
+  std::vector<char> done(pieces.size(), 0);  // guarded by mu
+  size_t written = 0;                        // guarded by mu
+  bool writing = false;                      // guarded by mu: a worker is in emit()
+  // Only the worker that set `writing` touches these.
+  size_t cap = 512;
+  uint64_t selected = 0;
+
+  auto emit = [&](Piece& piece) {
+    if (piece.result.cap_sensitive && cap > 512) {
+      piece.out.clear();
+      piece.result = ScanRange(s, piece.begin, piece.end, size, cap, name_prefix, &piece.out, nullptr);
+      ++rescanned_pieces_;
+    }
+    cap = std::max(cap, piece.result.end_cap);
+    selected += piece.result.selected;
+    if (flush_to != nullptr && piece.out.size() >= kFlushBytes) {
+      Flush(*flush_to, out);
+      Flush(*flush_to, &piece.out);
+    } else {
+      out->append(piece.out);
+      if (flush_to != nullptr && out->size() >= kFlushBytes) Flush(*flush_to, out);
+    }
+    std::string().swap(piece.out);
+  };
+  auto work = [&] {
+    for (;;) {
+      const size_t i = next.fetch_add(1);
+      if (i >= pieces.size()) return;
+      {
+        std::unique_lock lock(mu);
+        advanced.wait(lock, [&] { return i < written + max_ahead; });
+      }
+      Piece& piece = pieces[i];
+      piece.result = ScanRange(s, piece.begin, piece.end, size, 512, name_prefix, &piece.out, nullptr);
+      std::unique_lock lock(mu);
+      done[i] = 1;
+      if (writing) continue;
+      writing = true;
+      while (written < pieces.size() && done[written]) {
+        Piece& ready = pieces[written];
+        lock.unlock();
+        emit(ready);
+        lock.lock();
+        ++written;
+        advanced.notify_all();
+      }
+      writing = false;
+    }
+  };
+  std::vector<std::thread> workers;
+  const size_t helpers = std::min(pieces.size(), static_cast<size_t>(threads_)) - 1;
+  for (size_t k = 0; k < helpers; ++k) {
+    try {
+      workers.emplace_back(work);
+    } catch (const std::system_error&) {  // fewer threads, same output
+      break;
+    }
+  }
+  work();
+  for (std::thread& w : workers) w.join();
+  return selected;
+}
+
+HuntScanner::RangeResult HuntScanner::ScanRange(const char* s, size_t begin, size_t end, size_t size,
+                                                size_t cap, std::string_view name_prefix, std::string* out,
+                                                std::ostream* flush_to) const {
   // The range is classified 64 bytes at a time (no per-line search):
   // newline bits end lines, hint bits start fields, in position order.
   // Hints that look past a line's '\n' are harmless: their field stops at
   // the '\n' and cannot parse (see ScanFileByLine for the per-line form).
   Chunk chunk;
-  chunk.lines.reserve(kChunkLines);
-  uint64_t selected = 0;
+  chunk.lines.resize(kChunkLines);
+  RangeResult result;
   size_t line_start = begin, cursor = begin;
   bool seen = false, matched = false;
+  // Each block is classified once: as the look-ahead of the block before,
+  // then as the current one.
+  BlockMasks ahead = begin < end ? Classify64At(s, begin, end, size) : BlockMasks{};
   for (size_t block = begin; block < end; block += 64) {
-    BlockMasks m;
-    if (size - block >= 80) {
-      m = Classify(s + block, end - block);
-    } else {
-      char pad[80] = {};
-      std::memcpy(pad, s + block, size - block);
-      m = Classify(pad, end - block);
-    }
+    BlockMasks m = ahead;
+    ahead = block + 64 < end ? Classify64At(s, block + 64, end, size) : BlockMasks{};
+    m.digit_next = static_cast<uint32_t>(ahead.digit & 0xFFFF);
+    m.xdigit_next = static_cast<uint32_t>(ahead.xdigit & 0xFFFF);
+    m.dot_next = static_cast<uint32_t>(ahead.dot & 0xFFFF);
+    m.colon_next = static_cast<uint32_t>(ahead.colon & 0xFFFF);
+    m.newline_next = static_cast<uint32_t>(ahead.newline & 0xFFFF);
     const uint64_t v4_hints = V4HintMask(m, v4_);
     uint64_t events = v4_hints | V6HintMask(m, v6_);
     if (cursor > block) events = cursor - block >= 64 ? 0 : events & (~uint64_t{0} << (cursor - block));
@@ -596,10 +793,11 @@ uint64_t HuntScanner::ScanRange(const char* s, size_t begin, size_t end, size_t 
       if ((m.newline >> off) & 1) {  // the line [line_start, p] ends
         const size_t n = p + 1 - line_start;
         while (n + 1 > cap) cap *= 2;
-        chunk.lines.push_back({line_start, n, seen, matched});
+        chunk.lines[chunk.line_count++] = {line_start, n, seen, matched};
         seen = matched = false;
         line_start = p + 1;
-        if (chunk.lines.size() == kChunkLines) selected += FinishChunk(s, name_prefix, &chunk, out, flush_to);
+        if (chunk.line_count == kChunkLines)
+          result.selected += FinishChunk(s, name_prefix, &chunk, out, flush_to);
         events &= events - 1;
         continue;
       }
@@ -610,6 +808,7 @@ uint64_t HuntScanner::ScanRange(const char* s, size_t begin, size_t end, size_t 
         const size_t line_end =
             nl_ahead != 0 ? p + 1 + static_cast<size_t>(__builtin_ctzll(nl_ahead)) + 1 : end;
         if (!FieldMayStart(p - line_start, line_end - line_start, cap)) {
+          result.cap_sensitive = true;  // a larger buffer might have let it start
           events &= events - 1;
           continue;
         }
@@ -617,12 +816,12 @@ uint64_t HuntScanner::ScanRange(const char* s, size_t begin, size_t end, size_t 
       const bool is_v4 = (v4_hints >> off) & 1;
       uint32_t a4 = 0;
       net::Uint128 a6 = 0;
-      const size_t r = ParseFieldAt(s, p, end, m, off, is_v4, &a4, &a6);
+      const size_t r = ParseFieldAt(s, p, end, m, &ahead, off, is_v4, &a4, &a6);
       if (r & kParsedBit) {
         seen = true;
         if (is_v4) {
           chunk.keys.push_back(a4);
-          chunk.key_line.push_back(static_cast<uint32_t>(chunk.lines.size()));
+          chunk.key_line.push_back(static_cast<uint32_t>(chunk.line_count));
         } else if (!matched) {
           matched = matcher_.ContainsV6(a6);
         }
@@ -635,17 +834,23 @@ uint64_t HuntScanner::ScanRange(const char* s, size_t begin, size_t end, size_t 
   if (line_start < end) {  // a last line without '\n'
     const size_t n = end - line_start;
     while (n + 1 > cap) cap *= 2;
+    if (n + 1 >= 512) result.cap_sensitive = true;  // dropped or not depends on the buffer
     if (n + 1 == cap) {  // grepcidr loses it (see ScanFileByLine)
-      while (!chunk.key_line.empty() && chunk.key_line.back() == chunk.lines.size()) {
+      while (!chunk.key_line.empty() && chunk.key_line.back() == chunk.line_count) {
         chunk.key_line.pop_back();
         chunk.keys.pop_back();
       }
     } else {
-      chunk.lines.push_back({line_start, n, seen, matched});
+      chunk.lines[chunk.line_count++] = {line_start, n, seen, matched};
     }
   }
-  selected += FinishChunk(s, name_prefix, &chunk, out, flush_to);
-  return selected;
+  result.selected += FinishChunk(s, name_prefix, &chunk, out, flush_to);
+  result.end_cap = cap;
+  return result;
+}
+
+bool HuntScanner::ParseIPv6(std::string_view text, net::Uint128* out) {
+  return InetPton6(text.data(), text.size(), out);
 }
 
 std::vector<HuntToken> HuntScanner::Tokens(std::string_view line, bool v4, bool v6, bool reference) {
@@ -669,49 +874,92 @@ std::vector<HuntToken> HuntScanner::Tokens(std::string_view line, bool v4, bool 
 
 // ---- the command ------------------------------------------------------------------
 
+namespace {
+
+// Scans `files` in order against `set` and prints what grepcidr would;
+// `first`, when set, is files[0] already loaded (with `first_status`).
+int HuntFiles(Context& ctx, const net::CidrSet& set, HuntOptions options, int threads,
+              const std::vector<std::string>& files, bool names, InputFile* first, const Status& first_status) {
+  constexpr int kExitError = 2;
+  net::PrefixMatcher matcher(set);
+  HuntScanner scanner(matcher, options, threads);
+  std::string out;
+  out.reserve(kFlushBytes + 4096);
+  uint64_t selected = 0;
+  for (size_t i = 0; i < files.size(); ++i) {
+    InputFile loaded;
+    InputFile* in = &loaded;
+    Status st;
+    if (i == 0 && first != nullptr) {
+      in = first;
+      st = first_status;
+    } else {
+      st = loaded.Load(files[i], {.directory_is_empty = true});
+    }
+    if (!st.ok()) {
+      Flush(*ctx.out, &out);
+      return ctx.Fail(st.message(), kExitError);
+    }
+    std::string prefix = names ? files[i] + ":" : "";
+    selected += scanner.ScanFile(in->view(), prefix, &out, ctx.out);
+  }
+  if (options.count) out.append(std::to_string(selected)).push_back('\n');
+  Flush(*ctx.out, &out);
+  ctx.out->flush();
+  return selected > 0 ? kExitOk : kExitFailure;
+}
+
+}  // namespace
+
 // Exit codes as grepcidr's: 0 a line selected, 1 none, 2 an error (usage,
 // unreadable or invalid feed, unreadable log: processing stops there, what
 // was found before is printed).
 int RunHunt(Context& ctx) {
   constexpr int kExitError = 2;
   if (!ctx.args.Has("feed")) return ctx.Usage("--feed FILE is required");
-  auto set = LoadFeed(ctx.args);
-  if (!set) return ctx.Fail(set.error().message(), kExitError);
-  net::PrefixMatcher matcher(*set);
-
   HuntOptions options;
   options.invert = ctx.args.Has("invert") || ctx.args.Has("include-noip");
   options.include_no_ip = ctx.args.Has("include-noip");
   options.count = ctx.args.Has("count");
   options.strict_start = ctx.args.Has("strict");
-  int threads = 1;
+  // Threads: one per core unless --threads says otherwise (files under a
+  // piece are scanned on the calling thread anyway).
+  int threads = static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, unsigned{kMaxThreads}));
   if (ctx.args.Has("threads")) {
     std::string text = ctx.args.Get("threads");
     auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), threads);
-    if (ec != std::errc() || p != text.data() + text.size() || threads < 1 || threads > 2)
-      return ctx.Usage("--threads " + text + ": expected 1 or 2");
+    if (ec != std::errc() || p != text.data() + text.size() || threads < 1 || threads > kMaxThreads)
+      return ctx.Usage("--threads " + text + ": expected 1 to " + std::to_string(kMaxThreads));
   }
-  HuntScanner scanner(matcher, options, threads);
-
   std::vector<std::string> files = ctx.args.positionals;
   const bool names = files.size() > 1;
   if (files.empty()) files.push_back("");  // standard input
-  std::string out;
-  out.reserve(kFlushBytes + 4096);
-  uint64_t selected = 0;
-  for (const std::string& file : files) {
-    InputFile in;
-    if (Status st = in.Load(file, {.directory_is_empty = true}); !st.ok()) {
-      Flush(*ctx.out, &out);
-      return ctx.Fail(st.message(), kExitError);
+  const InputFile::Options log_options{.directory_is_empty = true};
+
+  // With threads, the first log (a named one: standard input may be the
+  // feed) is mapped and its pages read while the feed loads.  Its errors
+  // are reported after the feed's, as without.
+  auto is_stdin = [](const std::string& path) { return path.empty() || path == "-"; };
+  InputFile first;
+  Status first_status;
+  bool first_loaded = false;
+  if (threads > 1 && !is_stdin(files[0]) && !is_stdin(ctx.args.Get("feed"))) {
+    std::thread loader;
+    try {
+      loader = std::thread([&] { first_status = first.Load(files[0], log_options); });
+    } catch (const std::system_error&) {  // no thread: loaded in turn below
     }
-    std::string prefix = names ? file + ":" : "";
-    selected += scanner.ScanFile(in.view(), prefix, &out, ctx.out);
+    auto set = LoadFeed(ctx.args);
+    if (loader.joinable()) {
+      loader.join();
+      first_loaded = true;
+    }
+    if (!set) return ctx.Fail(set.error().message(), kExitError);
+    return HuntFiles(ctx, *set, options, threads, files, names, first_loaded ? &first : nullptr, first_status);
   }
-  if (options.count) out.append(std::to_string(selected)).push_back('\n');
-  Flush(*ctx.out, &out);
-  ctx.out->flush();
-  return selected > 0 ? kExitOk : kExitFailure;
+  auto set = LoadFeed(ctx.args);
+  if (!set) return ctx.Fail(set.error().message(), kExitError);
+  return HuntFiles(ctx, *set, options, threads, files, names, nullptr, first_status);
 }
 
 }  // namespace tw::cli

@@ -28,11 +28,29 @@
 // the next line).
 //
 // How: the file is classified 64 bytes at a time into bitmaps (digit, hex
-// digit, letter, '.', ':', '\n'; SSE2); the hint rules above become bit
-// operations, so only positions where a hint fires are visited, and fields
-// that end inside the block are rejected on the bitmaps (letters, dot/colon
-// counts) before any parser runs.  IPv4 addresses of 1024 lines are looked
-// up together (PrefixMatcher::ContainsBatchV4), then those lines printed.
+// digit, letter, '.', ':', '\n'; SSE2), each block once: the next block's
+// bitmaps serve as the look-ahead.  The hint rules above become bit
+// operations, so only positions where a hint fires are visited, and a
+// field is measured and rejected on the bitmaps of the 64 bytes from its
+// start (letters, dot/colon counts) before any parser runs.  IPv4 fields
+// with three dots are parsed without branches on the parts' lengths; IPv6
+// ones by an exact copy of glibc's inet_pton6 that needs no NUL-terminated
+// copy.  IPv4 addresses of 1024 lines are looked up together
+// (PrefixMatcher::ContainsBatchV4), then those lines printed.
+//
+// Threads: a file larger than a piece (4 MiB) is cut into pieces at line
+// ends; a pool of threads (one per core) takes pieces in order.  grepcidr's
+// buffer capacity at a piece's start depends on the longest line before it,
+// which the piece's thread does not know yet: it scans assuming 512 bytes
+// and reports the capacity after the piece and whether a larger start
+// capacity could have changed anything (a field refused within 4 bytes of
+// a line's end, or a last line without '\n' of 511+ bytes).  The pieces'
+// outputs are written strictly in file order by whichever thread is free;
+// it then knows the true capacity (the largest so far) and scans a piece
+// again only in the rare case both hold, so the output is byte-identical
+// to one thread's.  Workers stay at most 4 pieces per thread ahead of the
+// writer, which bounds the output held in memory.  The first log is mapped
+// while the feed loads.
 #ifndef TW_CLI_HUNT_H_
 #define TW_CLI_HUNT_H_
 
@@ -64,16 +82,18 @@ struct HuntToken {
 // Scans whole files (one buffer each) against `matcher`, grepcidr-style.
 class HuntScanner {
  public:
-  // `threads` > 1 lets ScanFile split files of `split_bytes` and more in
-  // two halves scanned in parallel; the output is the same.
+  // `threads` > 1 lets ScanFile cut files larger than `piece_bytes` into
+  // pieces of about that size (at line ends) scanned by that many threads;
+  // the output is the same as with one thread.
   HuntScanner(const net::PrefixMatcher& matcher, HuntOptions options, int threads = 1,
-              size_t split_bytes = size_t{32} << 20);
+              size_t piece_bytes = size_t{4} << 20);
 
   // Scans `data` (a whole file) and appends the selected lines to `*out`,
   // each prefixed by `name_prefix` ("FILE:" with several files, else "").
   // With options.count nothing is appended.  When `flush_to` is set, `*out`
-  // is written to it (and cleared) whenever it passes 1 MiB.  Returns the
-  // lines selected.
+  // is written to it (and cleared) whenever it passes 1 MiB, and the output
+  // of pieces is written to it directly, in order.  Returns the lines
+  // selected.
   uint64_t ScanFile(std::string_view data, std::string_view name_prefix, std::string* out,
                     std::ostream* flush_to = nullptr);
 
@@ -89,6 +109,14 @@ class HuntScanner {
   // position-by-position emulation instead of the bitmap scanner hunt runs.
   static std::vector<HuntToken> Tokens(std::string_view line, bool v4, bool v6, bool reference = false);
 
+  // inet_pton(AF_INET6) as the C library (glibc 2.26+) answers it, on
+  // `text` without a NUL: the parser hunt uses.  Exposed for tests.
+  static bool ParseIPv6(std::string_view text, net::Uint128* out);
+
+  // Pieces whose first scan assumed the wrong buffer capacity and were
+  // scanned again, since construction (see ScanPieces).  For tests.
+  uint64_t rescanned_pieces() const { return rescanned_pieces_; }
+
  private:
   struct LineState {
     size_t pos;  // in the file
@@ -98,13 +126,20 @@ class HuntScanner {
   };
   // The lines of one chunk and the IPv4 addresses found in them.
   struct Chunk {
-    std::vector<LineState> lines;
+    std::vector<LineState> lines;  // kChunkLines entries, `line_count` used
+    size_t line_count = 0;
     std::vector<uint32_t> keys;
     std::vector<uint32_t> key_line;  // index in `lines` of each key
     std::vector<uint8_t> hits;
   };
+  // What a scan of a range of lines found out about grepcidr's buffer.
+  struct RangeResult {
+    uint64_t selected = 0;
+    size_t end_cap = 512;        // the capacity after the range's last line
+    bool cap_sensitive = false;  // a larger capacity at its start could change the output
+  };
   // Scans the line [line, line+n) (n includes the '\n' if any; `limit` =
-  // how far fields may start) into chunk->lines.back() and chunk->keys.
+  // how far fields may start) into chunk->lines[index] and chunk->keys.
   // `avail` = bytes readable from `line` (to the end of the file).
   void CollectLine(const char* line, size_t n, size_t limit, size_t avail, uint32_t index,
                    Chunk* chunk) const;
@@ -114,15 +149,19 @@ class HuntScanner {
   // The streaming scan of the lines in [begin, end) of the file s[0, size)
   // (`begin` starts a line, `end` ends one or the file), with grepcidr's
   // buffer at `cap` bytes before the first line.
-  uint64_t ScanRange(const char* s, size_t begin, size_t end, size_t size, size_t cap,
-                     std::string_view name_prefix, std::string* out, std::ostream* flush_to) const;
+  RangeResult ScanRange(const char* s, size_t begin, size_t end, size_t size, size_t cap,
+                        std::string_view name_prefix, std::string* out, std::ostream* flush_to) const;
+  // ScanFile of a file cut into pieces, on threads_ threads.
+  uint64_t ScanPieces(std::string_view data, std::string_view name_prefix, std::string* out,
+                      std::ostream* flush_to);
 
   const net::PrefixMatcher& matcher_;
   HuntOptions options_;
   bool v4_;
   bool v6_;
   int threads_;
-  size_t split_bytes_;
+  size_t piece_bytes_;
+  uint64_t rescanned_pieces_ = 0;
 };
 
 }  // namespace tw::cli

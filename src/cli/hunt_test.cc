@@ -3,6 +3,7 @@
 // inputs.  tests/hunt/ compares with the real grepcidr byte for byte.
 #include "cli/hunt.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -63,6 +64,55 @@ TEST(HuntTokens, IPv6Fields) {
   EXPECT_EQ(HuntScanner::Tokens("::ffff:1.2.3.4", true, false), Tokens{V4("1.2.3.4")});
   EXPECT_EQ(HuntScanner::Tokens("1:2:3:4:5:6:7:8 1::2::3 1:2", false, true), Tokens{V6("1:2:3:4:5:6:7:8")});
   EXPECT_EQ(HuntScanner::Tokens("::", false, true), Tokens{});  // the hint needs a hex digit after ::
+}
+
+// hunt's IPv6 parser accepts exactly what the C library's inet_pton
+// accepts, with the same value: random strings of IPv6 characters and
+// random near-addresses (groups, "::", IPv4 tails, too many or few parts).
+TEST(HuntTokens, IPv6ParserAgreesWithInetPton) {
+  std::mt19937 rng(41);
+  const std::string alphabet = "0123456789abcdefABCDEF0000:::::.....g";
+  auto group = [&] {
+    std::string g;
+    for (size_t k = 0, n = 1 + rng() % 5; k < n; ++k) g.push_back(alphabet[rng() % 22]);
+    return g;
+  };
+  auto v4 = [&] {
+    std::string t;
+    for (int k = 0, n = 3 + static_cast<int>(rng() % 3); k < n; ++k) {
+      if (k > 0) t.push_back('.');
+      t += std::to_string(rng() % 3 == 0 ? rng() % 300 : rng() % 10);
+      if (rng() % 20 == 0) t = "0" + t;
+    }
+    return t;
+  };
+  int accepted = 0;
+  for (int i = 0; i < 200000; ++i) {
+    std::string text;
+    if (i % 2 == 0) {
+      for (size_t k = 0, n = rng() % 46; k < n; ++k) text.push_back(alphabet[rng() % alphabet.size()]);
+    } else {
+      const int groups = static_cast<int>(rng() % 10);
+      const int gap = rng() % 2 ? static_cast<int>(rng() % (groups + 1)) : -1;
+      for (int k = 0; k < groups; ++k) {
+        if (k == gap) text += "::";
+        else if (k > 0) text += ":";
+        text += group();
+      }
+      if (gap == groups) text += "::";
+      if (rng() % 4 == 0) text += (text.empty() || text.back() == ':' ? "" : ":") + v4();
+    }
+    unsigned char want[16];
+    const bool want_ok = inet_pton(AF_INET6, text.c_str(), want) == 1;
+    net::Uint128 got = 0;
+    ASSERT_EQ(HuntScanner::ParseIPv6(text, &got), want_ok) << text;
+    if (!want_ok) continue;
+    ++accepted;
+    net::Uint128 want_value = 0;
+    for (unsigned char b : want) want_value = want_value << 8 | b;
+    ASSERT_TRUE(got == want_value) << text;
+  }
+  EXPECT_GT(accepted, 10000);  // the generator reaches both answers
 }
 
 // The bitmap scanner hunt runs finds exactly the tokens of the plain
@@ -176,8 +226,8 @@ TEST(HuntScan, StreamingAgreesWithLineByLine) {
       options.count = o == 3;
       for (const net::PrefixMatcher* m : {&both_families, &v4_family}) {
         HuntScanner a(*m, options), b(*m, options);
-        // Two threads, splitting anything: the halves meet mid-file.
-        HuntScanner split(*m, options, /*threads=*/2, /*split_bytes=*/1);
+        // Two threads, pieces of one line each: every line starts a piece.
+        HuntScanner split(*m, options, /*threads=*/2, /*piece_bytes=*/1);
         std::string out_a, out_b, out_split;
         uint64_t na = a.ScanFile(data, "f:", &out_a), nb = b.ScanFileByLine(data, "f:", &out_b);
         uint64_t ns = split.ScanFile(data, "f:", &out_split);
@@ -187,6 +237,71 @@ TEST(HuntScan, StreamingAgreesWithLineByLine) {
         ASSERT_EQ(ns, nb);
       }
     }
+  }
+}
+
+// Pieces scanned on threads: grepcidr's buffer grows for a long line in
+// one piece and changes what later pieces see (fields near a line's end, a
+// last line of capacity - 1 bytes); the pieces that first assumed 512 bytes
+// are scanned again, those the capacity cannot affect are not.
+TEST(HuntScan, PiecesCarryTheBufferCapacity) {
+  net::CidrSet set = SetOf({"::1", "1.2.3.4"});
+  const net::PrefixMatcher m(set);
+  // "::1" ending a 511-byte line: refused with 512 bytes, seen with 1024.
+  const std::string near_end = std::string(506, 'a') + " ::1\n";
+  const std::string plain = "x 1.2.3.4\n";
+  const std::string grow = std::string(600, 'g') + "\n";
+  // A last line without '\n' of 1023 bytes: kept with 512, lost with 1024.
+  const std::string last = "y 1.2.3.4 " + std::string(1013, 'c');
+  for (const std::string& data : {near_end + plain + grow + near_end + plain + near_end,
+                                  plain + near_end + grow + plain + last, grow + last, near_end + last}) {
+    for (size_t piece : {size_t{1}, size_t{8}, size_t{520}, size_t{700}, size_t{4096}}) {
+      for (int threads : {2, 3}) {
+        HuntScanner by_line(m, {}), pieces(m, {}, threads, piece);
+        std::string want, got;
+        const uint64_t nw = by_line.ScanFileByLine(data, "", &want);
+        const uint64_t ng = pieces.ScanFile(data, "", &got);
+        ASSERT_EQ(got, want) << "piece " << piece << " threads " << threads;
+        ASSERT_EQ(ng, nw);
+      }
+    }
+  }
+  // Only the pieces after the 600-byte line that hold a refused field are
+  // scanned again: here the second "::1" line and the last one.
+  HuntScanner pieces(m, {}, /*threads=*/2, /*piece_bytes=*/1);
+  std::string out;
+  pieces.ScanFile(near_end + plain + grow + near_end + plain + near_end, "", &out);
+  EXPECT_EQ(out, plain + near_end + plain + near_end);
+  EXPECT_EQ(pieces.rescanned_pieces(), 2u);
+}
+
+// Many pieces on several threads, written straight to a stream: the same
+// bytes, in order, as one thread.
+TEST(HuntScan, PiecesOnThreadsKeepOrder) {
+  std::mt19937 rng(5);
+  net::CidrSet set = SetOf({"10.0.0.0/8", "2001:db8::/32"});
+  const net::PrefixMatcher m(set);
+  std::string data;
+  for (int i = 0; data.size() < (size_t{3} << 20); ++i) {
+    data += "line " + std::to_string(i) + (rng() % 3 == 0 ? " from 11." : " from 10.") +
+            std::to_string(rng() % 300) + ".1.2";
+    if (rng() % 50 == 0) data += " [2001:db8::" + std::to_string(i % 9999) + "]:53";
+    if (rng() % 5000 == 0) data += std::string(1500 + rng() % 3000, 'w') + " 10.1.1.1";
+    data += "\n";
+  }
+  for (int o = 0; o < 3; ++o) {
+    HuntOptions options;
+    options.invert = o == 1;
+    options.count = o == 2;
+    HuntScanner one(m, options), many(m, options, /*threads=*/4, /*piece_bytes=*/size_t{64} << 10);
+    std::string want, buffer;
+    std::ostringstream got;
+    const uint64_t nw = one.ScanFile(data, "f:", &want);
+    const uint64_t ng = many.ScanFile(data, "f:", &buffer, &got);
+    got << buffer;
+    ASSERT_EQ(got.str(), want) << "option set " << o;
+    ASSERT_EQ(ng, nw);
+    EXPECT_GT(nw, 0u);
   }
 }
 

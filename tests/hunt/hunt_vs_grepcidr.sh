@@ -149,6 +149,25 @@ for feed in "${feeds[@]}"; do
   fi
   [ $ok = 1 ] && echo "ok   $base" || { echo "FAIL $base"; fail=1; }
 done
+# A log of several 4 MiB pieces, scanned on threads: lines that grow
+# grepcidr's buffer to 2048 bytes in the middle, and after them lines whose
+# last field is refused with a 512-byte buffer but not with 2048.
+for k in 1 2 3 4 5 6; do
+  cat "$TMP/random.log"; echo
+  if [ $k = 3 ] || [ $k = 6 ]; then cat "$TMP/edge.log"; fi
+done >"$TMP/big.log"
+ok=1
+for threads in 2 3; do
+  compare "big log, $threads threads" -- --threads $threads --feed "$TMP/synthetic.txt" "$TMP/big.log" "$TMP/tricky.log" \
+    -- -f "$TMP/synthetic.txt" "$TMP/big.log" "$TMP/tricky.log" || ok=0
+  compare "big log, $threads threads, -v" -- --threads $threads --feed "$TMP/synthetic.txt" --invert "$TMP/big.log" \
+    -- -v -f "$TMP/synthetic.txt" "$TMP/big.log" || ok=0
+  compare "big log, $threads threads, -c" -- --threads $threads --feed "$TMP/synthetic.txt" -c "$TMP/big.log" \
+    -- -c -f "$TMP/synthetic.txt" "$TMP/big.log" || ok=0
+done
+compare "big log on standard input" -- --feed "$TMP/synthetic.txt" <"$TMP/big.log" \
+  -- -f "$TMP/synthetic.txt" <"$TMP/big.log" || ok=0
+[ $ok = 1 ] && echo "ok   big log on threads" || { echo "FAIL big log on threads"; fail=1; }
 # errors: missing log (exit 2, earlier output kept)
 compare "missing log" -- --feed "$feed" "$TMP/random.log" "$TMP/nonexistent.log" \
   -- -f "$TMP/norm.txt" "$TMP/random.log" "$TMP/nonexistent.log" || fail=1
