@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "api/discovery.h"
+#include "api/log_routes.h"
 #include "api/openapi.h"
 #include "base/log.h"
 #include "base/strings.h"
@@ -170,6 +171,15 @@ void ApiHandler::Handle(const HttpRequest& request, ResponseWriter& writer) {
   }
   bool is_get = request.method == "GET" || request.method == "HEAD";
 
+  if (seg.size() == 1 && seg[0] == "metrics") {
+    if (!is_get) return SendError(writer, 405, "the server does not allow this method on the requested resource");
+    if (!options_.metrics_provider) return SendError(writer, 503, "metrics: nothing to report");
+    writer.Send(200, "text/plain; version=0.0.4; charset=utf-8", options_.metrics_provider());
+    return;
+  }
+  if (IsLogRoute(request.path)) {
+    return SendResponse(writer, HandleLogRoute(options_.logs, request, options_.clock->Now()));
+  }
   if (!seg.empty() && seg[0] == "threatwall") {
     if (seg.size() != 3 || seg[1] != "v1" || seg[2] != "explain") return NotFound(writer);
     if (!is_get) return SendError(writer, 405, "the server does not allow this method on the requested resource");

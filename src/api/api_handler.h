@@ -16,6 +16,9 @@
 //       policy::ExplainToJson; 400 Status naming the parameter on a bad
 //       query (also an unknown pod, or one without an IP yet); 503 when
 //       there is no program (ApiHandlerOptions::program_provider).
+//   /metrics                            counters, Prometheus text (token needed)
+//   /threatwall/v1/flowlogs, /dnslogs, /events[/ID[/dismiss]]   the log
+//       store's records (api/log_routes.h); 503 without a log store.
 // Every route except the health checks needs a bearer token; the read-only
 // token may only GET.  Request bodies are JSON (YAML accepted for POST/PUT
 // with Content-Type application/yaml); patches pick their format from
@@ -33,7 +36,9 @@
 #include "api/auth.h"
 #include "api/http_server.h"
 #include "api/resource_service.h"
+#include "base/clock.h"
 #include "base/result.h"
+#include "logstore/log_store.h"
 #include "policy/explain.h"
 #include "policy/ir.h"
 
@@ -49,6 +54,14 @@ struct ApiHandlerOptions {
   // (must be thread-safe); null, or a provider returning null, answers 503
   // "policy agent not running".
   std::function<std::shared_ptr<const policy::Program>()> program_provider;
+  // The flow logs, DNS logs and events the log routes serve (must outlive
+  // the handler); null answers 503 "log store not open".
+  logstore::LogStore* logs = nullptr;
+  // "now" for the log routes' since/until durations ("10m").
+  const Clock* clock = &Clock::Real();
+  // GET /metrics: the daemon's counters in the Prometheus text format
+  // (daemon/metrics.h); called per request from any thread.  Null: 503.
+  std::function<std::string()> metrics_provider;
 };
 
 class ApiHandler {

@@ -189,6 +189,29 @@ TEST_F(ExplainRouteTest, OtherThreatwallPathsAre404) {
   EXPECT_EQ(Call(Get("/threatwall/v1/explain/x", {}), program).code, 404);
 }
 
+TEST_F(ExplainRouteTest, MetricsNeedATokenAndAProvider) {
+  ApiHandlerOptions options;
+  ApiHandler none(service_, auth_, options);
+  RecordingWriter w;
+  none.Handle(Get("/metrics", {}), w);
+  EXPECT_EQ(w.code, 503);
+  options.metrics_provider = [] { return std::string("threatwall_events_total 3\n"); };
+  ApiHandler handler(service_, auth_, options);
+  RecordingWriter ok;
+  handler.Handle(Get("/metrics", {}, "readonly-token"), ok);
+  EXPECT_EQ(ok.code, 200);
+  EXPECT_EQ(ok.content_type, "text/plain; version=0.0.4; charset=utf-8");
+  EXPECT_EQ(ok.body, "threatwall_events_total 3\n");
+  RecordingWriter anonymous;
+  handler.Handle(Get("/metrics", {}, ""), anonymous);
+  EXPECT_EQ(anonymous.code, 401);
+  HttpRequest post = Get("/metrics", {});
+  post.method = "POST";
+  RecordingWriter refused;
+  handler.Handle(post, refused);
+  EXPECT_EQ(refused.code, 405);
+}
+
 TEST(ExplainQueryFromRequestTest, DefaultsAndValues) {
   HttpRequest r = Get("/threatwall/v1/explain", {{"from", "a"}, {"to", "b"}});
   auto q = ExplainQueryFromRequest(r);

@@ -167,8 +167,80 @@ const std::vector<Command>& Commands() {
         {"include-noip", 'i', false, "", "grepcidr -i: --invert, plus lines without any address"},
         {"count", 'c', false, "", "grepcidr -c: print the number of selected lines"},
         {"strict", 'x', false, "", "grepcidr -x: only an address at the start of the line"},
-        {"threads", 0, true, "N", "1 (default) or 2: with 2, logs of 32 MiB and more are scanned in two halves"}}),
+        {"threads", 0, true, "N", "scan logs larger than 4 MiB in pieces on N threads (1-64; default: one per core)"}}),
        RunHunt},
+      {"flows",
+       "flows [--since D|T] [--until D|T] [--action allow|deny] [--pod [NS/]NAME] [--namespace NS]\n"
+       "                  [--policy TEXT] [--limit N] [-o wide|json|yaml]",
+       "Show flow logs (newest first)",
+       "Flow logs of the pods' connections, as threatwalld recorded them (Calico's fields).\n"
+       "Columns: TIME (end of the flush interval, UTC), SOURCE and DEST (NS/NAME for a pod, else\n"
+       "the address or the network set), PORT (destination), PROTO, ACTION, REPORTER (src: the\n"
+       "egress side decided, dst: the ingress side), POLICY (the enforced policy that decided, as\n"
+       "tier|name|action|rule), PACKETS and BYTES (in/out).  -o wide adds the labels of both\n"
+       "sides, every policy hit (staged ones included) and the flow counts; -o json prints\n"
+       "{\"items\": [...]} with the records exactly as stored.\n"
+       "--since and --until take a duration before now (10m, 1h30m) or an RFC 3339 time;\n"
+       "--pod matches flows from or to that pod (NAME alone is in --namespace, else default),\n"
+       "--namespace flows from or to that namespace, --policy a substring of any policy hit.\n"
+       "  threatwall flows --since 10m --action deny\n"
+       "  threatwall flows --pod default/tf-ubuntu -o json",
+       {{"since", 0, true, "D|T", "only records from this long ago (10m, 1h) or this RFC 3339 time on"},
+        {"until", 0, true, "D|T", "only records before this (same forms)"},
+        {"action", 0, true, "allow|deny", "only allowed or only denied flows"},
+        {"pod", 0, true, "[NS/]NAME", "flows from or to this pod"},
+        {"namespace", 'n', true, "NS", "flows from or to this namespace (and the namespace of --pod NAME)"},
+        {"policy", 0, true, "TEXT", "flows whose policy hits contain TEXT (security.block-snort, |deny|)"},
+        {"reporter", 0, true, "src|dst", "only records of this side"},
+        {"protocol", 0, true, "P", "only this protocol (tcp, udp, icmp, ...)"},
+        {"limit", 0, true, "N", "at most N records (default 100, at most 100000)"},
+        {"output", 'o', true, "FORMAT", "wide, json or yaml (default: a table)"},
+        {"no-headers", 0, false, "", "omit the table header"}},
+       RunFlows},
+      {"dnslogs",
+       "dnslogs [--since D|T] [--until D|T] [--pod [NS/]NAME] [--namespace NS] [--qname NAME]\n"
+       "                  [--qtype T] [--rcode R] [--limit N] [-o wide|json|yaml]",
+       "Show DNS logs (newest first)",
+       "DNS queries of the pods and their answers (Calico's DNS log fields).  Columns: TIME (UTC),\n"
+       "CLIENT (NS/NAME of the pod, else its address), QNAME, QTYPE, RCODE, ANSWERS (the answers'\n"
+       "data), LATENCY (mean), COUNT (queries in the record).  -o wide adds the servers and the\n"
+       "client's labels; -o json prints {\"items\": [...]} with the records exactly as stored.\n"
+       "  threatwall dnslogs --since 1h --qname example.com",
+       {{"since", 0, true, "D|T", "only records from this long ago (10m, 1h) or this RFC 3339 time on"},
+        {"until", 0, true, "D|T", "only records before this (same forms)"},
+        {"pod", 0, true, "[NS/]NAME", "queries of this pod"},
+        {"namespace", 'n', true, "NS", "queries of pods in this namespace (and the namespace of --pod NAME)"},
+        {"qname", 0, true, "NAME", "only this query name"},
+        {"qtype", 0, true, "T", "only this query type (A, AAAA, ...)"},
+        {"rcode", 0, true, "R", "only this response code (NoError, NXDomain, ...)"},
+        {"limit", 0, true, "N", "at most N records (default 100, at most 100000)"},
+        {"output", 'o', true, "FORMAT", "wide, json or yaml (default: a table)"},
+        {"no-headers", 0, false, "", "omit the table header"}},
+       RunDnsLogs},
+      {"events",
+       "events [--since D|T] [--until D|T] [--type T] [--feed F] [--pod [NS/]NAME] [--all] [--limit N]\n"
+       "                  [-o wide|json|yaml]  |  events dismiss ID...",
+       "Show security events, or dismiss them",
+       "Security events (gtf_suspicious_flow, gtf_suspicious_dns_query, ...), newest first;\n"
+       "dismissed ones only with --all (a DISMISSED column then shows which).  Columns: ID (pass\n"
+       "it to dismiss), TIME (UTC), TYPE, SOURCE, DEST, FEEDS (the threat feeds that listed it),\n"
+       "ACTION (what the policy did with the flow), DESCRIPTION.  -o wide adds severity, MITRE\n"
+       "ids and tactic, the pods' labels and the mitigations; -o json prints {\"items\": [...]}\n"
+       "with the events exactly as stored.\n"
+       "dismiss: marks each event ID dismissed (needs the admin token) and prints\n"
+       "\"event ID dismissed\"; exit 1 if an ID is unknown (the others are still dismissed).\n"
+       "  threatwall events --since 1h --feed snort-ip-block-list\n"
+       "  threatwall events dismiss 'snort-ip-block-list_1764288000_tcp_10.244.0.2_40312_5.196.58.96_443'",
+       {{"since", 0, true, "D|T", "only events from this long ago (10m, 1h) or this RFC 3339 time on"},
+        {"until", 0, true, "D|T", "only events before this (same forms)"},
+        {"type", 0, true, "T", "only events of this type (gtf_suspicious_flow, ...)"},
+        {"feed", 0, true, "F", "only events raised by this GlobalThreatFeed"},
+        {"pod", 0, true, "[NS/]NAME", "events whose source or destination is this pod (NAME alone: default)"},
+        {"all", 0, false, "", "include dismissed events"},
+        {"limit", 0, true, "N", "at most N events (default 100, at most 100000)"},
+        {"output", 'o', true, "FORMAT", "wide, json or yaml (default: a table)"},
+        {"no-headers", 0, false, "", "omit the table header"}},
+       RunEvents},
       {"version", "version [--client]", "Print client and server versions", "",
        {{"client", 0, false, "", "client version only"}}, RunVersion},
       {"kubeconfig", "kubeconfig [--insecure-skip-tls-verify]",

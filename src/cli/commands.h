@@ -95,6 +95,26 @@ int RunKubeconfig(Context& ctx);
 int RunExplain(Context& ctx);
 int RunExec(Context& ctx);
 int RunHunt(Context& ctx);  // cmd_hunt.cc, grepcidr-compatible (hunt.h)
+int RunFlows(Context& ctx);    // cmd_logs.cc: flows, dnslogs, events [dismiss ID...]
+int RunDnsLogs(Context& ctx);
+int RunEvents(Context& ctx);
+
+// flows / dnslogs / events (cmd_logs.cc), their pure parts.
+// The API path with query for `command` ("flows", "dnslogs", "events") and
+// its parsed flags: "/threatwall/v1/flowlogs?since=10m&action=deny&pod=default%2Fweb".
+// A --pod without "/" is in --namespace (flows, dnslogs) or "default";
+// events without --all ask for dismissed=false.  InvalidArgument (a usage
+// error) for an --action other than allow or deny; the rest (times,
+// limits, names) is checked by the server.
+Result<std::string> LogsRequestPath(std::string_view command, const ParsedArgs& args);
+// A string from a log made safe for a terminal: C0 controls and DEL as
+// \xNN (\n, \t, \r for those), C1 controls and bidirectional overrides
+// as \uNNNN, bytes that are not UTF-8 as \xNN, and a backslash doubled
+// so that escapes are unambiguous.  Printable UTF-8 is kept.
+std::string SafeText(std::string_view s);
+// JSON text with DEL, C1 controls and bidirectional overrides inside its
+// strings written as \uNNNN escapes (the same JSON value, safe to print).
+std::string EscapeJsonForTerminal(std::string_view json_text);
 
 // explain (cmd_explain.cc): the API path with query for the parsed
 // arguments ("/threatwall/v1/explain?from=..&to=..&fromNamespace=..").
