@@ -36,7 +36,13 @@ Status NodeSandboxes::Create(std::string_view netns, std::string_view iface, con
   TW_RETURN_IF_ERROR(node::CreateSandbox(node_netns_, netns, iface, ip));
   Status st = IpCommand(node_netns_, {"link", "set", "dev", std::string(iface), "alias",
                                       std::string(kAliasPrefix) + std::string(netns)});
+  if (st.ok() && !dns_servers_.empty()) {
+    std::string resolv = "# written by threatwalld: the pod's DNS servers (--pod-dns)\n";
+    for (const std::string& s : dns_servers_) resolv += "nameserver " + s + "\n";
+    st = node::WriteNetnsEtcFile(netns, "resolv.conf", resolv);
+  }
   if (!st.ok()) {
+    (void)node::RemoveNetnsEtc(netns);
     (void)node::DeleteSandbox(node_netns_, netns, iface);
     return st;
   }
@@ -44,7 +50,8 @@ Status NodeSandboxes::Create(std::string_view netns, std::string_view iface, con
 }
 
 Status NodeSandboxes::Delete(std::string_view netns, std::string_view iface) {
-  return node::DeleteSandbox(node_netns_, netns, iface);
+  TW_RETURN_IF_ERROR(node::DeleteSandbox(node_netns_, netns, iface));
+  return node::RemoveNetnsEtc(netns);
 }
 
 Result<bool> NodeSandboxes::Exists(std::string_view netns, std::string_view iface) {

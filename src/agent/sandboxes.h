@@ -36,9 +36,13 @@ class Sandboxes {
 };
 
 // The node's own: `ip` and sysctls in `node_netns` ("" = the caller's).
+// With `dns_servers`, each pod namespace gets /etc/netns/<netns>/resolv.conf
+// naming them (the pod's cluster DNS; `threatwall exec` binds it over
+// /etc/resolv.conf), removed with the sandbox.
 class NodeSandboxes : public Sandboxes {
  public:
-  explicit NodeSandboxes(std::string node_netns) : node_netns_(std::move(node_netns)) {}
+  explicit NodeSandboxes(std::string node_netns, std::vector<std::string> dns_servers = {})
+      : node_netns_(std::move(node_netns)), dns_servers_(std::move(dns_servers)) {}
   Status Create(std::string_view netns, std::string_view iface, const net::IpAddr& ip,
                 std::string_view owner) override;
   Status Delete(std::string_view netns, std::string_view iface) override;
@@ -47,6 +51,7 @@ class NodeSandboxes : public Sandboxes {
 
  private:
   std::string node_netns_;
+  std::vector<std::string> dns_servers_;
 };
 
 // In memory, for tests.  `fail_create` makes Create fail for that netns.

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -14,6 +15,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "base/file.h"
 #include "base/strings.h"
 
 namespace tw::node {
@@ -61,9 +63,26 @@ Result<int> OpenNetns(std::string_view name) {
 // What the child reports through the close-on-exec pipe when it fails
 // before exec succeeds (the pipe closes silently on success).
 struct ChildFailure {
-  int stage;  // 1 = setns, 2 = exec
+  int stage;  // 1 = setns, 2 = exec, 3 = mount namespace for /etc/netns files
   int err;
 };
+
+// The bind mounts `ip netns exec` makes: /etc/netns/<name>/<file> over
+// /etc/<file>, for every file whose target exists.  Sorted.
+std::vector<std::pair<std::string, std::string>> EtcBinds(std::string_view netns) {
+  std::vector<std::pair<std::string, std::string>> binds;
+  if (netns.empty()) return binds;
+  std::error_code ec;
+  std::string dir = std::string(kNetnsEtcDir) + "/" + std::string(netns);
+  for (std::filesystem::directory_iterator it(dir, ec); !ec && it != std::filesystem::directory_iterator();
+       it.increment(ec)) {
+    std::string target = "/etc/" + it->path().filename().string();
+    std::error_code exists_ec;
+    if (std::filesystem::exists(target, exists_ec)) binds.emplace_back(it->path().string(), target);
+  }
+  std::sort(binds.begin(), binds.end());
+  return binds;
+}
 
 }  // namespace
 
@@ -120,6 +139,27 @@ Status DeleteNetns(std::string_view name) {
   return Status::Ok();
 }
 
+Status WriteNetnsEtcFile(std::string_view netns, std::string_view file, std::string_view content) {
+  TW_RETURN_IF_ERROR(CheckNetnsName(netns));
+  if (file.empty() || file.find('/') != std::string_view::npos || file == "." || file == "..") {
+    return Status::InvalidArgument("netns " + Quote(netns) + ": bad /etc file name " + Quote(file));
+  }
+  std::string dir = std::string(kNetnsEtcDir) + "/" + std::string(netns);
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return Status::IoError("netns " + Quote(netns) + ": create " + dir + ": " + ec.message());
+  return WriteFileAtomic(dir + "/" + std::string(file), std::string(content));
+}
+
+Status RemoveNetnsEtc(std::string_view netns) {
+  TW_RETURN_IF_ERROR(CheckNetnsName(netns));
+  std::string dir = std::string(kNetnsEtcDir) + "/" + std::string(netns);
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+  if (ec) return Status::IoError("netns " + Quote(netns) + ": remove " + dir + ": " + ec.message());
+  return Status::Ok();
+}
+
 Result<std::vector<std::string>> ListNetns() {
   std::vector<std::string> names;
   std::error_code ec;
@@ -166,6 +206,7 @@ Result<ExecResult> Exec(std::string_view netns, const std::vector<std::string>& 
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
+  const std::vector<std::pair<std::string, std::string>> binds = EtcBinds(netns);
 
   pid_t pid = ::fork();
   if (pid < 0) return Status::IoError(what + ": fork: " + Errno(errno));
@@ -173,7 +214,12 @@ Result<ExecResult> Exec(std::string_view netns, const std::vector<std::string>& 
     ChildFailure failure{0, 0};
     if (ns_fd.get() >= 0 && ::setns(ns_fd.get(), CLONE_NEWNET) != 0) {
       failure = {1, errno};
+    } else if (!binds.empty() &&
+               (::unshare(CLONE_NEWNS) != 0 || ::mount("", "/", nullptr, MS_SLAVE | MS_REC, nullptr) != 0)) {
+      failure = {3, errno};
     } else {
+      // A file that cannot be bound is skipped, as `ip netns exec` does.
+      for (const auto& [from, to] : binds) ::mount(from.c_str(), to.c_str(), nullptr, MS_BIND, nullptr);
       if (options.capture_output) {
         ::dup2(dev_null.get(), 0);
         ::dup2(out_write.get(), 1);
@@ -225,6 +271,7 @@ Result<ExecResult> Exec(std::string_view netns, const std::vector<std::string>& 
 
   if (got == static_cast<ssize_t>(sizeof(failure))) {
     if (failure.stage == 1) return Status::IoError(what + ": setns: " + Errno(failure.err));
+    if (failure.stage == 3) return Status::IoError(what + ": mount namespace: " + Errno(failure.err));
     if (failure.err == ENOENT) {
       return Status::NotFound(what + ": " + Quote(argv[0]) + ": command not found");
     }

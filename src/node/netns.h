@@ -1,11 +1,13 @@
 // Named network namespaces, in iproute2's layout (/run/netns/<name>, so
 // `ip netns list` and `ip -n <name>` see them), and running code inside one.
 //
-// Only the network namespace is switched: unlike `ip netns exec`, Exec does
-// not remount /sys nor bind /etc/netns/<name>/* -- programs that talk
-// netlink or sockets (ip, curl, nc) behave the same; programs that read
-// /sys/class/net see the caller's devices.  /proc/sys/net follows the
-// namespace, so sysctls written from RunInNetns apply to it.
+// Exec switches the network namespace and, like `ip netns exec`, binds the
+// files of /etc/netns/<name>/ over their /etc/ namesakes in a private mount
+// namespace (a pod's resolv.conf); unlike `ip netns exec` it does not
+// remount /sys, so programs that read /sys/class/net see the caller's
+// devices.  Programs that talk netlink or sockets (ip, curl, nc) behave the
+// same.  /proc/sys/net follows the namespace, so sysctls written from
+// RunInNetns apply to it.
 //
 // An empty namespace name means "the caller's own namespace" everywhere.
 // All functions are thread-safe.  They need CAP_SYS_ADMIN (root) except
@@ -25,6 +27,15 @@ namespace tw::node {
 
 // Directory of the named namespaces.
 inline constexpr std::string_view kNetnsDir = "/run/netns";
+// Per-namespace /etc files (iproute2's convention): /etc/netns/<name>/<file>
+// is seen as /etc/<file> by programs Exec runs in <name>.
+inline constexpr std::string_view kNetnsEtcDir = "/etc/netns";
+
+// Writes /etc/netns/<netns>/<file> (directories created; replaced
+// atomically).  InvalidArgument for a bad name or a file name with '/'.
+Status WriteNetnsEtcFile(std::string_view netns, std::string_view file, std::string_view content);
+// Removes /etc/netns/<netns>/ and what is in it; OK when it does not exist.
+Status RemoveNetnsEtc(std::string_view netns);
 
 // Path of iproute2's `ip` (/usr/sbin/ip or /sbin/ip when present, so a
 // daemon started with a short PATH still finds it; else "ip").

@@ -17,6 +17,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -139,6 +140,7 @@ class NodeRootTest : public ::testing::Test {
     ASSERT_TRUE(names.ok());
     for (const auto& name : *names) {
       if (name.find(Tag() + "-") != std::string::npos) {
+        EXPECT_TRUE(RemoveNetnsEtc(name).ok());
         Status s = DeleteNetns(name);
         EXPECT_TRUE(s.ok()) << s.ToString();
       }
@@ -271,6 +273,30 @@ TEST_F(NodeRootTest, TakenNamesAreRefusedAndLeaveTheOwnerIntact) {
 
   EXPECT_TRUE(DeleteSandbox(node_, a.netns, a.iface).ok());
   EXPECT_EQ(Ours(), std::vector<std::string>{node_});
+}
+
+TEST_F(NodeRootTest, ExecSeesThePodsEtcFilesAndTheHostKeepsItsOwn) {
+  std::string host_resolv = ReadFile("/etc/resolv.conf").value_or("");
+  std::string pod = Tag() + "-etc";
+  ASSERT_TRUE(CreateNetns(pod).ok());
+  ASSERT_TRUE(WriteNetnsEtcFile(pod, "resolv.conf", "nameserver 198.51.100.53\n").ok());
+  // A file with no /etc namesake is not bound (ip netns exec does the same).
+  ASSERT_TRUE(WriteNetnsEtcFile(pod, "tw-no-such-file", "x\n").ok());
+  auto r = Exec(pod, {"cat", "/etc/resolv.conf"});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->output, "nameserver 198.51.100.53\n");
+  auto missing = Exec(pod, {"cat", "/etc/tw-no-such-file"});
+  ASSERT_TRUE(missing.ok());
+  EXPECT_NE(missing->exit_code, 0);
+  // The bind lives in the child's own mount namespace only.
+  EXPECT_EQ(ReadFile("/etc/resolv.conf").value_or(""), host_resolv);
+  EXPECT_FALSE(WriteNetnsEtcFile(pod, "../escape", "x").ok());
+  ASSERT_TRUE(RemoveNetnsEtc(pod).ok());
+  EXPECT_FALSE(std::filesystem::exists(std::string(kNetnsEtcDir) + "/" + pod));
+  auto plain = Exec(pod, {"cat", "/etc/resolv.conf"});
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->output, host_resolv);
+  EXPECT_TRUE(RemoveNetnsEtc(pod).ok()) << "removing twice is fine";
 }
 
 }  // namespace
