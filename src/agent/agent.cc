@@ -436,11 +436,12 @@ policy::Inputs Agent::BuildInputs() const {
 Status Agent::CompileAndApply() {
   if (!dirty_ || clock_.Now() < apply_retry_at_) return Status::Ok();
   auto t0 = std::chrono::steady_clock::now();
-  auto program = std::make_shared<const policy::Program>(policy::Compile(BuildInputs()));
+  policy::Inputs inputs = BuildInputs();
+  auto program = std::make_shared<const policy::Program>(policy::Compile(inputs));
   auto t1 = std::chrono::steady_clock::now();
   Status st = dataplane_.Apply(program);
   auto t2 = std::chrono::steady_clock::now();
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   ++stats_.compiles;
   stats_.last_compile = std::chrono::duration_cast<std::chrono::microseconds>(t1 - t0);
   stats_.last_apply = std::chrono::duration_cast<std::chrono::microseconds>(t2 - t1);
@@ -451,12 +452,39 @@ Status Agent::CompileAndApply() {
     return st;
   }
   ++stats_.applies;
-  program_ = std::move(program);
+  program_ = program;
   dirty_ = false;
   TW_LOG_DEBUG("agent: applied: {} endpoints, {} policies, {} sets (compile {} us, apply {} us)",
                program_->endpoints.size(), program_->policies.size(), program_->sets.size(),
                stats_.last_compile.count(), stats_.last_apply.count());
+  lock.unlock();
+  if (options_.on_applied) {
+    options_.on_applied(AppliedSnapshot{std::move(program), PodInfos(inputs), std::move(inputs.netsets)});
+  }
   return Status::Ok();
+}
+
+std::vector<flowlog::PodInfo> Agent::PodInfos(const policy::Inputs& inputs) const {
+  std::vector<flowlog::PodInfo> out;
+  for (const policy::Endpoint& ep : inputs.endpoints) {
+    if (ep.ips.empty()) continue;
+    flowlog::PodInfo info{ep.ns, ep.name, "", ep.iface, ep.ips, {}};
+    auto it = pods_.find({ep.ns, ep.name});
+    if (it != pods_.end()) {
+      const json::object* meta = it->second.obj.if_contains("metadata") ? it->second.obj.at("metadata").if_object()
+                                                                          : nullptr;
+      if (meta) {
+        if (const json::value* g = meta->if_contains("generateName"); g && g->is_string())
+          info.generate_name = std::string(g->as_string());
+        if (const json::value* l = meta->if_contains("labels"); l && l->is_object())
+          for (const auto& [k, v] : l->as_object())
+            if (v.is_string()) info.labels.push_back(std::string(k) + "=" + std::string(v.as_string()));
+        std::sort(info.labels.begin(), info.labels.end());
+      }
+    }
+    out.push_back(std::move(info));
+  }
+  return out;
 }
 
 Status Agent::Step(milliseconds wait) {

@@ -27,6 +27,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -34,11 +35,13 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <boost/json.hpp>
 
 #include "agent/sandboxes.h"
 #include "base/clock.h"
+#include "flowlog/flow_types.h"
 #include "nft/dataplane.h"
 #include "node/ipam.h"
 #include "policy/inputs.h"
@@ -50,6 +53,14 @@ namespace tw::agent {
 inline constexpr std::string_view kNetnsAnnotation = "threatwall.io/netns";
 inline constexpr std::string_view kIfaceAnnotation = "threatwall.io/iface";
 
+// What the agent last applied, for flow and DNS logs (who an address is,
+// which policy an NFLOG prefix names).
+struct AppliedSnapshot {
+  std::shared_ptr<const policy::Program> program;
+  std::vector<flowlog::PodInfo> pods;    // pods with an address
+  std::vector<policy::NetSet> netsets;   // GlobalNetworkSets and NetworkSets
+};
+
 struct AgentOptions {
   std::string default_pool = "10.244.0.0/16";
   // The node's address shown as status.hostIP (empty: left out).
@@ -58,6 +69,8 @@ struct AgentOptions {
   std::chrono::milliseconds settle{20};
   // A failed sandbox or dataplane apply is retried after this long.
   std::chrono::milliseconds retry{std::chrono::seconds(5)};
+  // Called on the agent's thread after every successful apply.
+  std::function<void(AppliedSnapshot)> on_applied;
 };
 
 struct AgentStats {
@@ -114,6 +127,7 @@ class Agent {
   void RemoveSandbox(const boost::json::object& pod);
   void RebuildIpam();
   policy::Inputs BuildInputs() const;
+  std::vector<flowlog::PodInfo> PodInfos(const policy::Inputs& inputs) const;
   Status CompileAndApply();
   void RunLoop();
 

@@ -5,7 +5,11 @@
 
 #include <cerrno>
 #include <charconv>
+#include <condition_variable>
 #include <cstring>
+#include <mutex>
+#include <span>
+#include <thread>
 
 #include <unistd.h>
 
@@ -17,13 +21,20 @@
 #include "base/clock.h"
 #include "base/file.h"
 #include "base/log.h"
+#include "daemon/flow_pipeline.h"
+#include "daemon/metrics.h"
 #include "daemon/tls_cert.h"
 #include "daemon/tokens.h"
+#include "detect/detector.h"
 #include "feeds/fetch/fetcher.h"
+#include "flowlog/collector.h"
+#include "logstore/log_store.h"
 #include "nft/dataplane.h"
 #include "node/netns.h"
 #include "store/chunked_store.h"
 #include "store/sqlite_store.h"
+#include "webhook/dispatcher.h"
+#include "webhook/http_poster.h"
 
 namespace tw::daemon {
 
@@ -85,26 +96,107 @@ Status EnsureNodeNetns(const std::string& name) {
 }
 
 // The parts of the agent (members are destroyed in reverse order: the agent
-// first, then what it uses).
+// first, then the collector, then the pipeline's last flush, then what they
+// use).
 struct AgentParts {
   std::unique_ptr<agent::NodeSandboxes> sandboxes;
   std::unique_ptr<nft::NftDataplane> dataplane;
+  std::unique_ptr<FlowPipeline> pipeline;
+  std::unique_ptr<flowlog::Collector> collector;
   std::unique_ptr<agent::Agent> agent;
+
+  void Stop() {
+    if (agent) agent->Stop();
+    if (collector) collector->Stop();
+    if (pipeline) pipeline->Stop();
+  }
 };
 
-Result<AgentParts> StartAgent(const Options& options, store::Datastore& store) {
+// `logs` and `detector` must outlive the parts.
+Result<AgentParts> StartAgent(const Options& options, store::Datastore& store, logstore::LogStore& logs,
+                              detect::Detector& detector) {
   AgentParts parts;
   TW_RETURN_IF_ERROR(EnsureNodeNetns(options.node_netns));
-  parts.sandboxes = std::make_unique<agent::NodeSandboxes>(options.node_netns);
+  parts.sandboxes = std::make_unique<agent::NodeSandboxes>(options.node_netns, options.pod_dns);
   TW_ASSIGN_OR_RETURN(parts.dataplane, nft::NftDataplane::Open(options.node_netns));
+  agent::AgentOptions agent_options = options.agent;
+  if (options.run_flow_logs) {
+    // Flow logs: the collector reads NFLOG and conntrack in the node
+    // namespace before the first program is applied, so the first
+    // connections are seen.
+    FlowPipelineOptions pipeline_options = options.flow_logs;
+    char host[256] = {};
+    if (pipeline_options.flows.host.empty() && ::gethostname(host, sizeof(host) - 1) == 0) {
+      pipeline_options.flows.host = host;
+    }
+    if (pipeline_options.dns.host.empty()) pipeline_options.dns.host = pipeline_options.flows.host;
+    parts.pipeline = std::make_unique<FlowPipeline>(logs, Clock::Real(), pipeline_options);
+    parts.pipeline->set_on_flows([&detector](std::span<const boost::json::object> r) { detector.OnFlows(r); });
+    parts.pipeline->set_on_dns([&detector](std::span<const boost::json::object> r) { detector.OnDns(r); });
+    flowlog::CollectorOptions collector_options;
+    collector_options.netns = options.node_netns;
+    TW_ASSIGN_OR_RETURN(parts.collector, flowlog::Collector::Open(collector_options, parts.pipeline.get()));
+    flowlog::Collector* collector = parts.collector.get();
+    parts.pipeline->set_conntrack_dump([collector] { return collector->DumpConntrack(); });
+    parts.pipeline->Start();
+    FlowPipeline* pipeline = parts.pipeline.get();
+    agent_options.on_applied = [pipeline](agent::AppliedSnapshot snapshot) {
+      pipeline->SetSnapshot(std::move(snapshot));
+    };
+  }
   parts.agent = std::make_unique<agent::Agent>(store, *parts.sandboxes, *parts.dataplane, Clock::Real(),
-                                               options.agent);
-  TW_RETURN_IF_ERROR(parts.agent->Start());
+                                               agent_options);
+  if (Status st = parts.agent->Start(); !st.ok()) {
+    parts.Stop();
+    return st;
+  }
   TW_LOG_INFO("threatwalld: agent running in {}", options.node_netns.empty()
                                                       ? std::string("the host's network namespace")
                                                       : "network namespace " + options.node_netns);
   return parts;
 }
+
+// Applies the log store's retention limits at start and then every
+// `interval`, on its own thread (a purge can take seconds).
+class Retention {
+ public:
+  Retention(logstore::LogStore& logs, std::chrono::seconds interval) : logs_(logs), interval_(interval) {
+    thread_ = std::thread([this] { Loop(); });
+  }
+  ~Retention() { Stop(); }
+  void Stop() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  void Loop() {
+    std::unique_lock lock(mu_);
+    while (!stop_) {
+      lock.unlock();
+      auto report = logs_.Enforce();
+      if (!report.ok()) {
+        TW_LOG_ERROR("log store: retention: {}", report.error().message());
+      } else if (report->flows_deleted + report->dns_deleted + report->events_deleted > 0) {
+        TW_LOG_INFO("log store: retention removed {} flow logs, {} DNS logs, {} events", report->flows_deleted,
+                    report->dns_deleted, report->events_deleted);
+      }
+      lock.lock();
+      cv_.wait_for(lock, interval_, [this] { return stop_; });
+    }
+  }
+
+  logstore::LogStore& logs_;
+  std::chrono::seconds interval_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread thread_;
+};
 
 }  // namespace
 
@@ -147,6 +239,25 @@ int Run(const Options& options) {
   api::ResourceService service(*store, Clock::Real());
   if (Status st = service.EnsureBuiltins(); !st.ok()) return Fail(st);
 
+  // Logs, detection and webhooks run whether or not the agent does: the API
+  // serves stored logs, and feeds changing still hunt through them.
+  auto logs = logstore::LogStore::Open(options.data_dir + "/logs.db", options.log_store);
+  if (!logs.ok()) return Fail(logs.error());
+  webhook::CurlPoster poster;
+  webhook::WebhookOptions webhook_options;
+  webhook_options.secrets_namespace = options.feeds.secrets_namespace;
+  webhook_options.post.allow_dns = options.feeds.fetch.allow_dns;
+  webhook_options.post.ca_file = options.feeds.fetch.ca_file;
+  webhook::WebhookDispatcher webhooks(*store, Clock::Real(), poster, webhook_options);
+  if (Status st = webhooks.Start(); !st.ok()) return Fail(st);
+  detect::Detector detector(*store, **logs, Clock::Real(), detect::DetectorOptions{},
+                            [&webhooks](const boost::json::object& event) { webhooks.Publish(event); });
+  if (Status st = detector.Start(); !st.ok()) {
+    webhooks.Stop();
+    return Fail(st);
+  }
+  Retention retention(**logs, options.retention_interval);
+
   feeds::CurlFetcher fetcher;
   std::unique_ptr<feeds::FeedController> feed_controller;
   if (options.run_feeds) {
@@ -157,9 +268,11 @@ int Run(const Options& options) {
   if (options.run_agent && geteuid() != 0) {
     TW_LOG_WARN("threatwalld: not root: the agent (pods, policy enforcement) is off");
   } else if (options.run_agent) {
-    auto started = StartAgent(options, *store);
+    auto started = StartAgent(options, *store, **logs, detector);
     if (!started.ok()) {
       if (feed_controller) feed_controller->Stop();
+      detector.Stop();
+      webhooks.Stop();
       return Fail(started.error());
     }
     agent = std::move(*started);
@@ -170,6 +283,17 @@ int Run(const Options& options) {
     agent::Agent* a = agent.agent.get();
     handler_options.program_provider = [a] { return a->program(); };
   }
+  handler_options.logs = logs->get();
+  handler_options.metrics_provider = [&] {
+    MetricsInput in;
+    if (agent.agent) in.agent = agent.agent->stats();
+    if (agent.collector) in.collector = agent.collector->stats();
+    if (agent.pipeline) in.pipeline = agent.pipeline->stats();
+    in.detector = detector.stats();
+    in.webhooks = webhooks.Stats();
+    if (auto stats = (*logs)->Stats(); stats.ok()) in.logs = *stats;
+    return FormatMetrics(in);
+  };
   api::ApiHandler handler(service, auth, handler_options);
 
   api::HttpServerOptions http_options;
@@ -200,9 +324,12 @@ int Run(const Options& options) {
   (*server)->Shutdown();
   server->reset();
   // The kernel keeps enforcing the last program; --cleanup removes it.
-  if (agent.agent) agent.agent->Stop();
+  agent.Stop();
   agent = {};
   feed_controller.reset();
+  retention.Stop();
+  detector.Stop();
+  webhooks.Stop();
   store.reset();
   TW_LOG_INFO("threatwalld: stopped");
   return 0;

@@ -7,8 +7,13 @@
 #include <cstdint>
 #include <string>
 
+#include <chrono>
+#include <vector>
+
 #include "agent/agent.h"
+#include "daemon/flow_pipeline.h"
 #include "feeds/controller/feed_controller.h"
+#include "logstore/log_store.h"
 
 namespace tw::daemon {
 
@@ -35,6 +40,15 @@ struct Options {
   // Feeds are pulled from it too.
   std::string node_netns;
   agent::AgentOptions agent;
+  // The pods' DNS servers, written to each pod's /etc/netns/<pod>/resolv.conf
+  // (empty: pods use the host's /etc/resolv.conf).
+  std::vector<std::string> pod_dns;
+  // Flow and DNS logs from the node's NFLOG and conntrack (needs the agent),
+  // kept in DIR/logs.db with these limits; detection runs on them.
+  bool run_flow_logs = true;
+  FlowPipelineOptions flow_logs;
+  logstore::LogStoreOptions log_store;
+  std::chrono::seconds retention_interval{60};
 };
 
 // threatwalld --cleanup: removes what the agent leaves in the node namespace
@@ -48,8 +62,12 @@ int Cleanup(const Options& options);
 //  3. opens DIR/threatwall.db (SqliteStore behind a ChunkedStore, so no
 //     stored value exceeds 512 KiB), collects orphaned pieces, and ensures
 //     the built-ins (Namespace default, Tier default);
-//  3b. starts the feed controller (unless run_feeds is false) and the agent
-//      (unless run_agent is false or we are not root);
+//  3b. opens DIR/logs.db (flow logs, DNS logs, events; retention enforced
+//      at start and every retention_interval), starts the detector and the
+//      webhook dispatcher, the feed controller (unless run_feeds is false) and
+//      the agent (unless run_agent is false or we are not root) with its
+//      NFLOG/conntrack collector and flow pipeline (unless run_flow_logs is
+//      false);
 //  4. serves the API on `listen` and writes "http://HOST:PORT\n" to
 //     DIR/address once bound;
 //  5. on a signal: stops accepting, finishes in-flight requests, ends

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <iostream>
 #include <tuple>
+#include <utility>
 
 #include "base/log.h"
 #include "daemon/daemon.h"
@@ -62,6 +63,25 @@ int main(int argc, char** argv) {
   app.add_flag("--feed-offline", feed_offline,
                "never resolve feed host names with DNS (IP literals, localhost and --feed-host only)");
   app.add_option("--feed-host", feed_hosts, "HOST=ADDRESS: resolve HOST to ADDRESS for feed pulls (repeatable)");
+  app.add_option("--pod-dns", options.pod_dns,
+                 "DNS server for the pods (repeatable): written to each pod's resolv.conf");
+  app.add_flag("!--no-flow-logs", options.run_flow_logs, "do not collect flow and DNS logs");
+  std::string flow_flush = "15s", log_max_age = "168h";
+  app.add_option("--flow-flush", flow_flush, "flow and DNS log flush interval (Go duration)")->capture_default_str();
+  app.add_option("--flow-aggregation-allowed", options.flow_logs.flows.aggregation_allowed,
+                 "aggregation kind 0-3 of allowed flows (Calico's flowLogsFileAggregationKindForAllowed; "
+                 "Calico's default 2 hides IPs, ours keeps them)")
+      ->capture_default_str();
+  app.add_option("--flow-aggregation-denied", options.flow_logs.flows.aggregation_denied,
+                 "aggregation kind 0-3 of denied flows")
+      ->capture_default_str();
+  app.add_option("--dns-aggregation", options.flow_logs.dns.aggregation_kind,
+                 "DNS log aggregation kind: 0 per client, 1 clients by name prefix")
+      ->capture_default_str();
+  app.add_option("--log-max-age", log_max_age, "drop flow logs, DNS logs and events older than this (Go duration)")
+      ->capture_default_str();
+  app.add_option("--log-max-bytes", options.log_store.max_bytes, "size limit of DIR/logs.db (oldest logs go first)")
+      ->capture_default_str();
   bool cleanup = false;
   app.add_flag("!--no-agent", options.run_agent, "do not run the agent (pods, policy enforcement)");
   app.add_option("--node-netns", options.node_netns,
@@ -90,6 +110,23 @@ int main(int argc, char** argv) {
       return 2;
     }
     *out = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::nanoseconds(*ns));
+  }
+  for (auto [flag, text] : {std::pair{"--flow-flush", &flow_flush}, std::pair{"--log-max-age", &log_max_age}}) {
+    auto ns = tw::model::ParseGoDuration(*text);
+    if (!ns.ok() || *ns <= 0) {
+      std::cerr << "threatwalld: " << flag << " " << *text << ": "
+                << (ns.ok() ? std::string("must be positive") : ns.error().message()) << "\n";
+      return 2;
+    }
+    if (text == &flow_flush) {
+      options.flow_logs.flush = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::nanoseconds(*ns));
+    } else {
+      options.log_store.max_age = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::nanoseconds(*ns));
+    }
+  }
+  if (tw::Status st = tw::daemon::ValidateFlowPipelineOptions(options.flow_logs); !st.ok()) {
+    std::cerr << "threatwalld: " << st.message() << "\n";
+    return 2;
   }
   feeds.fetch.netns = options.node_netns;
   tw::InitLogging(options.log_level);
