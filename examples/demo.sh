@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The seed scenario (../shared/seed/module-8-threatfeed.md) end to end, on a lab
 # (examples/lab/lab.sh): a node namespace whose uplink leads to a "world" namespace where
-# 5.196.58.96 answers TLS with a certificate for another name and snort.org serves the
-# real SNORT list.  threatwalld runs with --node-netns; the pod tf-ubuntu gets its own
-# namespace; every command is printed with its real output.
+# 5.196.58.96 answers TLS with a certificate for another name, snort.org serves the
+# real SNORT list and a DNS server answers the pods.  threatwalld runs with --node-netns;
+# the pod tf-ubuntu gets its own namespace; every command is printed with its real
+# output.  After the seed's steps: the flow logs that confirm the deny, the security
+# events with the pod's context, and a domain feed catching a DNS query.
 #
 #   examples/demo.sh          leave the daemon and the lab running afterwards
 #   examples/demo.sh --once   tear everything down at the end; exit 0 only if every step
@@ -50,10 +52,13 @@ unset https_proxy http_proxy HTTPS_PROXY HTTP_PROXY all_proxy ALL_PROXY
 echo "building the lab: $LAB_NODE (the node) and $LAB_WORLD (the internet)"
 lab_up "$PREFIX" "$LAB_STATE" "$FEED_FIXTURE"
 
-# snort.org resolves to the lab's server (no DNS query leaves this machine) and
-# its certificate comes from the lab CA.
+# snort.org and malware-filter.gitlab.io resolve to the lab's server (no DNS query
+# leaves this machine) and its certificate comes from the lab CA.  Pods resolve names
+# with the lab's DNS server.  Flow logs are flushed every 5 s (default 15 s) so the
+# demo does not wait long.
 "$BIN/threatwalld" --data-dir "$DATA" --listen "127.0.0.1:$PORT" --node-netns "$LAB_NODE" \
-  --feed-offline --feed-host "$LAB_FEED_HOST" --feed-ca-file "$LAB_CA" >"$DATA/daemon.log" 2>&1 &
+  --feed-offline --feed-host "$LAB_FEED_HOST" --feed-host "$LAB_DOMAIN_FEED_HOST" --feed-ca-file "$LAB_CA" \
+  --pod-dns "$LAB_DNS" --flow-flush 5s >"$DATA/daemon.log" 2>&1 &
 PID=$!
 echo "$PID" >"$DATA/daemon.pid"
 if [ $ONCE = 1 ]; then trap 'teardown; rm -rf "${DATA:?}"' EXIT; else trap '[ $? = 0 ] || teardown' EXIT; fi
@@ -145,6 +150,31 @@ wait_for "the feed update to be enforced" sh -c \
 expect_exit 28 threatwall exec tf-ubuntu -- curl -sS -I -m3 https://5.196.58.97
 step ip netns exec "$LAB_NODE" nft list chain inet threatwall forward
 
+note "The flow logs confirm the deny action (records are flushed every 5 s here)"
+wait_for "the deny flow log" sh -c \
+  "threatwall flows --pod default/tf-ubuntu --action deny -o json | grep -q '\"dest_ip\": *\"5.196.58.96\"'"
+step threatwall flows --pod default/tf-ubuntu --since 10m
+step sh -c "threatwall flows --pod default/tf-ubuntu --action deny -o json | jq '.items[0] | {source_namespace, source_name, dest_ip, dest_port, proto, action, reporter, policies, packets_out}'"
+
+note "The security events, with the pod involved (allowed connections to listed IPs are caught too)"
+wait_for "the deny event" sh -c \
+  "threatwall events -o json | grep -q '\"flow_action\": *\"deny\"'"
+step threatwall events
+step sh -c "threatwall events --type gtf_suspicious_flow -o json | jq '[.items[] | select(.record.flow_action == \"deny\")][0]'"
+
+note "A domain feed: a pod resolving a listed name (and a subdomain of one) raises gtf_suspicious_dns_query"
+step threatwall create -f "$ROOT/examples/detect/urlhaus-domain-feed.yaml"
+wait_for "the domain feed" sh -c \
+  "threatwall get gtf urlhaus-malicious-hosts -o jsonpath='{.status.lastSuccessfulSync}' | grep -q ."
+step threatwall get gtf -o wide
+sleep 1
+step threatwall exec tf-ubuntu -- getent hosts 0daydreams.net
+step threatwall exec tf-ubuntu -- getent hosts www.0daydreams.net
+wait_for "the DNS event" sh -c \
+  "threatwall events --type gtf_suspicious_dns_query -o json | grep -q 'www.0daydreams.net'"
+step threatwall dnslogs --pod default/tf-ubuntu
+step threatwall events --type gtf_suspicious_dns_query
+
 note "The rest of the workshop's manifests, and what threatwall refuses"
 step threatwall create -f 00-namespaces.yaml -f 31-east-west-traffic.yaml
 step threatwall get networkpolicies.projectcalico.org -A
@@ -175,6 +205,7 @@ threatwalld keeps running (pid $PID, log $DATA/daemon.log), with the lab ($LAB_N
   threatwall get pods -o wide
   threatwall exec -it tf-ubuntu -- curl -I -m3 https://5.196.58.96
   threatwall explain --from tf-ubuntu --to 5.196.58.96 --port 443
+  threatwall flows --since 10m; threatwall dnslogs; threatwall events
   threatwall kubeconfig > /tmp/threatwall.kubeconfig && kubectl --kubeconfig /tmp/threatwall.kubeconfig get gtf
 Stop it and remove the lab with: ${THREATWALL_DEMO_DIR:+THREATWALL_DEMO_DIR=$DATA }${THREATWALL_DEMO_PREFIX:+THREATWALL_DEMO_PREFIX=$PREFIX }$ROOT/examples/demo.sh --stop
 MSG
