@@ -154,13 +154,13 @@ note "The flow logs confirm the deny action (records are flushed every 5 s here)
 wait_for "the deny flow log" sh -c \
   "threatwall flows --pod default/tf-ubuntu --action deny -o json | grep -q '\"dest_ip\": *\"5.196.58.96\"'"
 step threatwall flows --pod default/tf-ubuntu --since 10m
-step sh -c "threatwall flows --pod default/tf-ubuntu --action deny -o json | jq '.items[0] | {source_namespace, source_name, dest_ip, dest_port, proto, action, reporter, policies, packets_out}'"
+step sh -c "threatwall flows --pod default/tf-ubuntu --action deny -o json | jq '[.items[] | select(.dest_ip == \"5.196.58.96\")][0] | {source_namespace, source_name, dest_ip, dest_port, proto, action, reporter, policies, packets_out}'"
 
 note "The security events, with the pod involved (allowed connections to listed IPs are caught too)"
 wait_for "the deny event" sh -c \
   "threatwall events -o json | grep -q '\"flow_action\": *\"deny\"'"
 step threatwall events
-step sh -c "threatwall events --type gtf_suspicious_flow -o json | jq '[.items[] | select(.record.flow_action == \"deny\")][0]'"
+step sh -c "threatwall events --type gtf_suspicious_flow -o json | jq '[.items[] | select(.record.flow_action == \"deny\" and .dest_ip == \"5.196.58.96\")][0]'"
 
 note "A domain feed: a pod resolving a listed name (and a subdomain of one) raises gtf_suspicious_dns_query"
 step threatwall create -f "$ROOT/examples/detect/urlhaus-domain-feed.yaml"
