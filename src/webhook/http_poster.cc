@@ -1,8 +1,5 @@
 #include "webhook/http_poster.h"
 
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -10,33 +7,27 @@
 #include <memory>
 
 #include "base/strings.h"
+#include "feeds/fetch/curl_util.h"
 #include "feeds/fetch/fetcher.h"
 #include "feeds/fetch/libcurl.h"
 
 namespace tw::webhook {
 
 namespace lc = feeds::lc;
+using feeds::curl_util::CaBlob;
+using feeds::curl_util::ClampMs;
+using feeds::curl_util::DnsGuard;
+using feeds::curl_util::EasyDeleter;
+using feeds::curl_util::MultiDeleter;
+using feeds::curl_util::RefuseDnsUnlessAllowed;
+using feeds::curl_util::SlistDeleter;
 
 namespace {
 
 constexpr size_t kMaxResponseBody = 4096;
-constexpr size_t kMaxCaFile = 16u << 20;
-
-struct EasyDeleter {
-  void operator()(CURL* e) const { lc::curl_easy_cleanup(e); }
-};
-struct MultiDeleter {
-  void operator()(CURLM* m) const { lc::curl_multi_cleanup(m); }
-};
-struct SlistDeleter {
-  void operator()(curl_slist* l) const { lc::curl_slist_free_all(l); }
-};
-
 struct Transfer {
   std::string body;
-  bool allow_dns = true;
-  std::string blocked_host;
-  CURL* easy = nullptr;
+  DnsGuard dns;
 };
 
 size_t OnWrite(char* data, size_t size, size_t n, void* user) {
@@ -47,78 +38,6 @@ size_t OnWrite(char* data, size_t size, size_t n, void* user) {
   return len;  // the rest is read and dropped
 }
 
-std::string UrlHost(const char* url) {
-  std::string host;
-  CURLU* u = lc::curl_url();
-  if (u == nullptr) return host;
-  char* part = nullptr;
-  if (lc::curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-      lc::curl_url_get(u, CURLUPART_HOST, &part, 0) == CURLUE_OK) {
-    host = part;
-    lc::curl_free(part);
-  }
-  lc::curl_url_cleanup(u);
-  return host;
-}
-
-bool IsIpLiteral(std::string host) {
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  unsigned char buf[16];
-  return inet_pton(AF_INET, host.c_str(), buf) == 1 || inet_pton(AF_INET6, host.c_str(), buf) == 1;
-}
-
-int OnResolverStart(void*, void*, void* user) {
-  auto* t = static_cast<Transfer*>(user);
-  if (t->allow_dns) return 0;
-  char* url = nullptr;
-  lc::curl_easy_getinfo(t->easy, CURLINFO_EFFECTIVE_URL, &url);
-  std::string host = url ? UrlHost(url) : std::string();
-  if (IsIpLiteral(host) || EqualsIgnoreCase(host, "localhost")) return 0;
-  t->blocked_host = host.empty() ? "?" : host;
-  return 1;
-}
-
-Result<std::string> ReadFile(const std::string& path) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Status::InvalidArgument("ca_file " + path + ": " + std::strerror(errno));
-  std::string data;
-  char buf[65536];
-  for (;;) {
-    ssize_t n = read(fd, buf, sizeof buf);
-    if (n == 0) break;
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int err = errno;
-      close(fd);
-      return Status::InvalidArgument("ca_file " + path + ": read failed: " + std::strerror(err));
-    }
-    data.append(buf, static_cast<size_t>(n));
-    if (data.size() > kMaxCaFile) {
-      close(fd);
-      return Status::InvalidArgument("ca_file " + path + ": over " + std::to_string(kMaxCaFile) + " bytes");
-    }
-  }
-  close(fd);
-  return data;
-}
-
-// The extra CA file plus the system bundle (CURLOPT_CAINFO alone would
-// replace the system bundle).  Same rule as the feed fetcher.
-Result<std::string> CaBlob(const std::string& ca_file) {
-  TW_ASSIGN_OR_RETURN(std::string blob, ReadFile(ca_file));
-  if (blob.find("-----BEGIN CERTIFICATE-----") == std::string::npos)
-    return Status::InvalidArgument("ca_file " + ca_file + ": no PEM certificate in it");
-  const curl_version_info_data* info = lc::curl_version_info(CURLVERSION_NOW);
-  if (info != nullptr && info->cainfo != nullptr) {
-    auto system = ReadFile(info->cainfo);
-    if (system.ok()) blob += "\n" + *system;
-  }
-  return blob;
-}
-
-long ClampMs(std::chrono::milliseconds ms) {
-  return static_cast<long>(std::clamp<std::chrono::milliseconds::rep>(ms.count(), 0, 0x7fffffff));
-}
 
 Status MapCurlError(CURLcode rc, const std::string& shown, const char* errbuf, const Transfer& t,
                     CURL* easy) {
@@ -130,13 +49,13 @@ Status MapCurlError(CURLcode rc, const std::string& shown, const char* errbuf, c
       return Status::InvalidArgument(shown + ": malformed URL (" + detail + ")");
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_RESOLVE_PROXY:
-      if (!t.blocked_host.empty())
-        return Status::Unavailable(shown + ": host " + t.blocked_host +
+      if (!t.dns.blocked_host.empty())
+        return Status::Unavailable(shown + ": host " + t.dns.blocked_host +
                                    " not resolved: name resolution is off");
       return Status::Unavailable(shown + ": cannot resolve host (" + detail + ")");
     case CURLE_ABORTED_BY_CALLBACK:
-      if (!t.blocked_host.empty())
-        return Status::Unavailable(shown + ": host " + t.blocked_host +
+      if (!t.dns.blocked_host.empty())
+        return Status::Unavailable(shown + ": host " + t.dns.blocked_host +
                                    " not resolved: name resolution is off");
       return Status::Unavailable(shown + ": aborted (" + detail + ")");
     case CURLE_COULDNT_CONNECT: {
@@ -195,8 +114,8 @@ Result<PostResponse> CurlPoster::Post(const PostRequest& request, const PostOpti
   if (!easy || !multi) return Status::Internal(shown + ": cannot create a libcurl handle");
   CURL* e = easy.get();
   Transfer t;
-  t.easy = e;
-  t.allow_dns = options.allow_dns;
+  t.dns.easy = e;
+  t.dns.allow_dns = options.allow_dns;
   char errbuf[CURL_ERROR_SIZE] = {0};
 
   lc::curl_easy_setopt(e, CURLOPT_URL, request.url.c_str());
@@ -221,8 +140,8 @@ Result<PostResponse> CurlPoster::Post(const PostRequest& request, const PostOpti
     lc::curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, ClampMs(options.total_timeout));
   lc::curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, OnWrite);
   lc::curl_easy_setopt(e, CURLOPT_WRITEDATA, &t);
-  lc::curl_easy_setopt(e, CURLOPT_RESOLVER_START_FUNCTION, OnResolverStart);
-  lc::curl_easy_setopt(e, CURLOPT_RESOLVER_START_DATA, &t);
+  lc::curl_easy_setopt(e, CURLOPT_RESOLVER_START_FUNCTION, RefuseDnsUnlessAllowed);
+  lc::curl_easy_setopt(e, CURLOPT_RESOLVER_START_DATA, &t.dns);
   if (!options.allow_dns) lc::curl_easy_setopt(e, CURLOPT_NOPROXY, "*");
 
   // The multi interface so that a cancel flag is noticed within ~200 ms.

@@ -16,6 +16,7 @@
 #include <memory>
 
 #include "base/strings.h"
+#include "feeds/fetch/curl_util.h"
 #include "feeds/fetch/libcurl.h"
 
 namespace tw::feeds {
@@ -293,6 +294,7 @@ Result<FetchResult> FetchFile(const FetchRequest& request, const FetchLimits& li
 namespace {
 
 using namespace fetch_internal;  // NOLINT: this file implements them
+using namespace curl_util;       // NOLINT: deleters, CaBlob, the DNS guard
 using SteadyClock = std::chrono::steady_clock;
 
 std::string_view TrimLine(std::string_view s) {
@@ -305,8 +307,7 @@ std::string_view TrimLine(std::string_view s) {
 // State shared with the libcurl callbacks of one transfer.
 struct Transfer {
   CURL* easy = nullptr;
-  bool allow_dns = true;
-  std::string blocked_host;  // a name we refused to resolve (allow_dns = false)
+  curl_util::DnsGuard dns;  // blocked_host: a name we refused to resolve
   size_t max_body = 0;
   std::string body;
   bool too_large = false;
@@ -378,63 +379,6 @@ size_t OnWrite(char* data, size_t size, size_t count, void* user) {
   return len;
 }
 
-struct EasyDeleter {
-  void operator()(CURL* c) const { lc::curl_easy_cleanup(c); }
-};
-struct MultiDeleter {
-  void operator()(CURLM* m) const { lc::curl_multi_cleanup(m); }
-};
-struct SlistDeleter {
-  void operator()(curl_slist* l) const { lc::curl_slist_free_all(l); }
-};
-
-Result<std::string> ReadSmallFile(const std::string& path, size_t max, std::string_view what) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return Status::InvalidArgument(std::string(what) + " " + path + ": cannot open: " + std::strerror(errno));
-  std::string data;
-  char buf[16 * 1024];
-  ssize_t n;
-  while ((n = read(fd, buf, sizeof buf)) != 0) {
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int err = errno;
-      close(fd);
-      return Status::InvalidArgument(std::string(what) + " " + path + ": read failed: " + std::strerror(err));
-    }
-    data.append(buf, static_cast<size_t>(n));
-    if (data.size() > max) {
-      close(fd);
-      return Status::InvalidArgument(std::string(what) + " " + path + ": over " + std::to_string(max) +
-                                     " bytes");
-    }
-  }
-  close(fd);
-  return data;
-}
-
-// libcurl's CURLOPT_CAINFO replaces the default bundle; to trust the system
-// store *plus* the file, hand libcurl a blob of both (the default CA
-// directory, CURLOPT_CAPATH, stays in effect as well).
-Result<std::string> CaBlob(const std::string& ca_file) {
-  TW_ASSIGN_OR_RETURN(std::string blob, ReadSmallFile(ca_file, 16u << 20, "ca_file"));
-  if (blob.find("-----BEGIN CERTIFICATE-----") == std::string::npos) {
-    return Status::InvalidArgument("ca_file " + ca_file + ": no PEM certificate in it");
-  }
-  const curl_version_info_data* info = lc::curl_version_info(CURLVERSION_NOW);
-  if (info != nullptr && info->cainfo != nullptr) {
-    auto system = ReadSmallFile(info->cainfo, 16u << 20, "system CA bundle");
-    if (system.ok()) {
-      blob += "\n";
-      blob += *system;
-    }
-  }
-  return blob;
-}
-
-long ClampMs(std::chrono::milliseconds ms) {
-  return static_cast<long>(std::clamp<std::chrono::milliseconds::rep>(ms.count(), 0, 0x7fffffff));
-}
 
 Status MapCurlError(CURLcode rc, const std::string& shown, const char* errbuf, const Transfer& t, CURL* easy,
                     const FetchLimits& limits) {
@@ -493,34 +437,7 @@ Status MapCurlError(CURLcode rc, const std::string& shown, const char* errbuf, c
 
 bool HasLineBreak(std::string_view s) { return s.find_first_of("\r\n") != std::string_view::npos; }
 
-// Host and port of an http(s) URL ("" when it does not parse).
-std::pair<std::string, std::string> UrlHostPort(const char* url) {
-  std::pair<std::string, std::string> out;
-  CURLU* u = lc::curl_url();
-  if (u == nullptr) return out;
-  if (lc::curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK) {
-    char* part = nullptr;
-    if (lc::curl_url_get(u, CURLUPART_HOST, &part, 0) == CURLUE_OK) {
-      out.first = part;
-      lc::curl_free(part);
-    }
-    if (lc::curl_url_get(u, CURLUPART_PORT, &part, CURLU_DEFAULT_PORT) == CURLUE_OK) {
-      out.second = part;
-      lc::curl_free(part);
-    }
-  }
-  lc::curl_url_cleanup(u);
-  return out;
-}
 
-bool IsIpLiteral(std::string host) {
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  unsigned char buf[16];
-  return inet_pton(AF_INET, host.c_str(), buf) == 1 || inet_pton(AF_INET6, host.c_str(), buf) == 1;
-}
-
-// libcurl calls this before it resolves a name that is not cached (pinned
-// names are); with DNS off, only literals and localhost may go on.
 // CURLOPT_OPENSOCKETFUNCTION for FetchLimits::netns: the socket is created
 // while this thread has joined the namespace (a socket stays in the
 // namespace it was made in), then the thread goes back.
@@ -541,16 +458,6 @@ curl_socket_t OpenSocketInNetns(void* user, curlsocktype, struct curl_sockaddr* 
   return fd;
 }
 
-int OnResolverStart(void*, void*, void* user) {
-  auto* t = static_cast<Transfer*>(user);
-  if (t->allow_dns) return 0;
-  char* url = nullptr;
-  lc::curl_easy_getinfo(t->easy, CURLINFO_EFFECTIVE_URL, &url);
-  std::string host = url ? UrlHostPort(url).first : std::string();
-  if (IsIpLiteral(host) || EqualsIgnoreCase(host, "localhost")) return 0;
-  t->blocked_host = host.empty() ? "?" : host;
-  return 1;
-}
 
 }  // namespace
 
@@ -597,7 +504,8 @@ Result<FetchResult> CurlFetcher::Fetch(const FetchRequest& request, const FetchL
   CURL* e = easy.get();
   Transfer t;
   t.easy = e;
-  t.allow_dns = limits.allow_dns;
+  t.dns.easy = e;
+  t.dns.allow_dns = limits.allow_dns;
   t.max_body = limits.max_body_bytes;
   char errbuf[CURL_ERROR_SIZE] = {0};
 
@@ -625,14 +533,14 @@ Result<FetchResult> CurlFetcher::Fetch(const FetchRequest& request, const FetchL
   lc::curl_easy_setopt(e, CURLOPT_HEADERDATA, &t);
   lc::curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, OnWrite);
   lc::curl_easy_setopt(e, CURLOPT_WRITEDATA, &t);
-  lc::curl_easy_setopt(e, CURLOPT_RESOLVER_START_FUNCTION, OnResolverStart);
+  lc::curl_easy_setopt(e, CURLOPT_RESOLVER_START_FUNCTION, RefuseDnsUnlessAllowed);
   if (!limits.netns.empty()) {
     if (access(("/run/netns/" + limits.netns).c_str(), F_OK) != 0)
       return Status::Unavailable(shown + ": network namespace " + limits.netns + " does not exist");
     lc::curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, OpenSocketInNetns);
     lc::curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, &limits.netns);
   }
-  lc::curl_easy_setopt(e, CURLOPT_RESOLVER_START_DATA, &t);
+  lc::curl_easy_setopt(e, CURLOPT_RESOLVER_START_DATA, &t.dns);
   std::unique_ptr<curl_slist, SlistDeleter> pins;
   if (!limits.pinned_hosts.empty()) {
     std::string url_port = UrlHostPort(request.url.c_str()).second;
@@ -698,10 +606,10 @@ Result<FetchResult> CurlFetcher::Fetch(const FetchRequest& request, const FetchL
     return Status::TooLarge(shown + ": body over the limit of " + std::to_string(limits.max_body_bytes) +
                             " bytes (max_body_bytes)");
   }
-  if (rc != CURLE_OK && !t.blocked_host.empty())
-    return Status::Unavailable(shown + ": cannot resolve host " + t.blocked_host +
+  if (rc != CURLE_OK && !t.dns.blocked_host.empty())
+    return Status::Unavailable(shown + ": cannot resolve host " + t.dns.blocked_host +
                                ": name resolution is off (threatwalld --feed-offline); pin it with --feed-host " +
-                               t.blocked_host + "=ADDRESS");
+                               t.dns.blocked_host + "=ADDRESS");
   if (rc != CURLE_OK) return MapCurlError(rc, shown, errbuf, t, e, limits);
 
   long code = 0;

@@ -1,0 +1,102 @@
+#include "feeds/fetch/curl_util.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "base/strings.h"
+
+namespace tw::feeds::curl_util {
+
+namespace {
+
+constexpr size_t kMaxCaFile = 16u << 20;
+
+Result<std::string> ReadSmallFile(const std::string& path, std::string_view what) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return Status::InvalidArgument(std::string(what) + " " + path + ": cannot open: " + std::strerror(errno));
+  std::string data;
+  char buf[16 * 1024];
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof buf)) != 0) {
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int err = errno;
+      close(fd);
+      return Status::InvalidArgument(std::string(what) + " " + path + ": read failed: " + std::strerror(err));
+    }
+    data.append(buf, static_cast<size_t>(n));
+    if (data.size() > kMaxCaFile) {
+      close(fd);
+      return Status::InvalidArgument(std::string(what) + " " + path + ": over " + std::to_string(kMaxCaFile) +
+                                     " bytes");
+    }
+  }
+  close(fd);
+  return data;
+}
+
+}  // namespace
+
+Result<std::string> CaBlob(const std::string& ca_file) {
+  TW_ASSIGN_OR_RETURN(std::string blob, ReadSmallFile(ca_file, "ca_file"));
+  if (blob.find("-----BEGIN CERTIFICATE-----") == std::string::npos) {
+    return Status::InvalidArgument("ca_file " + ca_file + ": no PEM certificate in it");
+  }
+  const curl_version_info_data* info = lc::curl_version_info(CURLVERSION_NOW);
+  if (info != nullptr && info->cainfo != nullptr) {
+    auto system = ReadSmallFile(info->cainfo, "system CA bundle");
+    if (system.ok()) {
+      blob += "\n";
+      blob += *system;
+    }
+  }
+  return blob;
+}
+
+long ClampMs(std::chrono::milliseconds ms) {
+  return static_cast<long>(std::clamp<std::chrono::milliseconds::rep>(ms.count(), 0, 0x7fffffff));
+}
+
+std::pair<std::string, std::string> UrlHostPort(const char* url) {
+  std::pair<std::string, std::string> out;
+  CURLU* u = lc::curl_url();
+  if (u == nullptr) return out;
+  if (lc::curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK) {
+    char* part = nullptr;
+    if (lc::curl_url_get(u, CURLUPART_HOST, &part, 0) == CURLUE_OK) {
+      out.first = part;
+      lc::curl_free(part);
+    }
+    if (lc::curl_url_get(u, CURLUPART_PORT, &part, CURLU_DEFAULT_PORT) == CURLUE_OK) {
+      out.second = part;
+      lc::curl_free(part);
+    }
+  }
+  lc::curl_url_cleanup(u);
+  return out;
+}
+
+bool IsIpLiteral(std::string host) {
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  unsigned char buf[16];
+  return inet_pton(AF_INET, host.c_str(), buf) == 1 || inet_pton(AF_INET6, host.c_str(), buf) == 1;
+}
+
+int RefuseDnsUnlessAllowed(void*, void*, void* user) {
+  auto* g = static_cast<DnsGuard*>(user);
+  if (g->allow_dns) return 0;
+  char* url = nullptr;
+  lc::curl_easy_getinfo(g->easy, CURLINFO_EFFECTIVE_URL, &url);
+  std::string host = url ? UrlHostPort(url).first : std::string();
+  if (IsIpLiteral(host) || EqualsIgnoreCase(host, "localhost")) return 0;
+  g->blocked_host = host.empty() ? "?" : host;
+  return 1;
+}
+
+}  // namespace tw::feeds::curl_util

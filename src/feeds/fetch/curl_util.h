@@ -1,0 +1,59 @@
+// Pieces every libcurl client of ours needs the same way (the feed fetcher
+// and the webhook poster): handle deleters, the extra-CA blob, the DNS
+// guard of --feed-offline, URL host/port.  libcurl is reached through
+// libcurl.h (loaded at run time); call lc::Load() first.
+#ifndef TW_FEEDS_FETCH_CURL_UTIL_H_
+#define TW_FEEDS_FETCH_CURL_UTIL_H_
+
+#include <chrono>
+#include <string>
+#include <utility>
+
+#include "base/result.h"
+#include "feeds/fetch/libcurl.h"
+
+namespace tw::feeds::curl_util {
+
+struct EasyDeleter {
+  void operator()(CURL* e) const { lc::curl_easy_cleanup(e); }
+};
+struct MultiDeleter {
+  void operator()(CURLM* m) const { lc::curl_multi_cleanup(m); }
+};
+struct SlistDeleter {
+  void operator()(curl_slist* l) const { lc::curl_slist_free_all(l); }
+};
+
+// libcurl's CURLOPT_CAINFO replaces the default bundle; to trust the system
+// store *plus* `ca_file`, hand libcurl a blob of both (CURLOPT_CAINFO_BLOB;
+// the default CA directory, CURLOPT_CAPATH, stays in effect as well).
+// InvalidArgument naming the file when it cannot be read, is over 16 MiB or
+// holds no PEM certificate.
+Result<std::string> CaBlob(const std::string& ca_file);
+
+// Milliseconds as the long libcurl's *_MS options take (clamped).
+long ClampMs(std::chrono::milliseconds ms);
+
+// Host and port of an http(s) URL as libcurl parses it ("" when it does
+// not parse; the port is the scheme's default when absent).
+std::pair<std::string, std::string> UrlHostPort(const char* url);
+
+// An IPv4 or IPv6 literal ("[::1]" too).
+bool IsIpLiteral(std::string host);
+
+// The DNS guard: with allow_dns false, a name lookup is refused unless the
+// host is an IP literal or localhost, and the refused host is recorded for
+// the error message.  Install with
+//   CURLOPT_RESOLVER_START_FUNCTION = RefuseDnsUnlessAllowed,
+//   CURLOPT_RESOLVER_START_DATA = &guard  (guard.easy = the handle).
+// libcurl calls it only for names not in its cache (pinned names are).
+struct DnsGuard {
+  CURL* easy = nullptr;
+  bool allow_dns = true;
+  std::string blocked_host;
+};
+int RefuseDnsUnlessAllowed(void* resolver_state, void* reserved, void* guard);
+
+}  // namespace tw::feeds::curl_util
+
+#endif  // TW_FEEDS_FETCH_CURL_UTIL_H_
