@@ -26,14 +26,15 @@
 
 #include "flowlog/conntrack_msg.h"
 #include "flowlog/packet.h"
+#include "flowlog/wire.h"
 
 namespace tw::flowlog {
 namespace {
 
 using std::chrono::steady_clock;
 
-constexpr size_t kNlmsgHeaderLen = 16;
-constexpr size_t kNfgenLen = 4;
+using wire::kNfgenLen;
+using wire::kNlmsgHeaderLen;
 // One NFLOG message holds up to 0xffff packet bytes plus attributes; a
 // dump reply is at most a few pages.
 constexpr size_t kRecvBufferSize = 256 * 1024;

@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "flowlog/packet.h"
+#include "flowlog/wire.h"
 
 namespace tw::flowlog {
 namespace {
@@ -21,25 +22,10 @@ static_assert(kConntrackNewMsgType == ((NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG
 static_assert(kConntrackGetMsgType == ((NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET));
 static_assert(kConntrackDeleteMsgType == ((NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_DELETE));
 
-constexpr size_t kNlmsgHeaderLen = 16;  // sizeof(nlmsghdr)
-constexpr size_t kNfgenLen = 4;         // sizeof(nfgenmsg)
-constexpr size_t kNlattrHeaderLen = 4;  // sizeof(nlattr)
+using namespace wire;  // NOLINT: header sizes, Align4, HostLoad, Be16/32/64
 
 using Bytes = std::span<const uint8_t>;
 
-size_t Align4(size_t n) { return (n + 3) & ~size_t{3}; }
-
-template <typename T>
-T HostLoad(const uint8_t* p) {
-  T v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-uint16_t Be16(const uint8_t* p) { return static_cast<uint16_t>((p[0] << 8) | p[1]); }
-uint32_t Be32(const uint8_t* p) {
-  return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
-}
-uint64_t Be64(const uint8_t* p) { return (uint64_t{Be32(p)} << 32) | Be32(p + 4); }
 
 Status Invalid(std::string reason) { return Status::InvalidArgument("conntrack message: " + std::move(reason)); }
 
