@@ -95,9 +95,10 @@ Status EnsureNodeNetns(const std::string& name) {
   return st.IsAlreadyExists() ? Status::Ok() : st.WithPrefix("--node-netns " + name);
 }
 
-// The parts of the agent (members are destroyed in reverse order: the agent
-// first, then the collector, then the pipeline's last flush, then what they
-// use).
+// The parts of the agent.  Stop(): the agent, then the pipeline's last
+// flush (it still dumps conntrack), then the collector.  Members are
+// destroyed in reverse order, so the collector (which calls into the
+// pipeline) goes before the pipeline.
 struct AgentParts {
   std::unique_ptr<agent::NodeSandboxes> sandboxes;
   std::unique_ptr<nft::NftDataplane> dataplane;
@@ -107,8 +108,8 @@ struct AgentParts {
 
   void Stop() {
     if (agent) agent->Stop();
-    if (collector) collector->Stop();
     if (pipeline) pipeline->Stop();
+    if (collector) collector->Stop();
   }
 };
 
