@@ -15,11 +15,10 @@ namespace tw::webhook {
 
 namespace lc = feeds::lc;
 using feeds::curl_util::CaBlob;
-using feeds::curl_util::ClampMs;
 using feeds::curl_util::DnsGuard;
 using feeds::curl_util::EasyDeleter;
 using feeds::curl_util::MultiDeleter;
-using feeds::curl_util::RefuseDnsUnlessAllowed;
+using feeds::curl_util::SetCommonOptions;
 using feeds::curl_util::SlistDeleter;
 
 namespace {
@@ -114,7 +113,6 @@ Result<PostResponse> CurlPoster::Post(const PostRequest& request, const PostOpti
   if (!easy || !multi) return Status::Internal(shown + ": cannot create a libcurl handle");
   CURL* e = easy.get();
   Transfer t;
-  t.dns.easy = e;
   t.dns.allow_dns = options.allow_dns;
   char errbuf[CURL_ERROR_SIZE] = {0};
 
@@ -126,22 +124,10 @@ Result<PostResponse> CurlPoster::Post(const PostRequest& request, const PostOpti
   lc::curl_easy_setopt(e, CURLOPT_POST, 1L);
   lc::curl_easy_setopt(e, CURLOPT_POSTFIELDS, request.body.data());
   lc::curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
-  lc::curl_easy_setopt(e, CURLOPT_USERAGENT, "threatwall/" TW_VERSION);
   lc::curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers.get());
-  lc::curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
-  lc::curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
-  if (!ca_blob.empty()) {
-    curl_blob blob{ca_blob.data(), ca_blob.size(), CURL_BLOB_COPY};
-    lc::curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &blob);
-  }
-  if (options.connect_timeout.count() > 0)
-    lc::curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, ClampMs(options.connect_timeout));
-  if (options.total_timeout.count() > 0)
-    lc::curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, ClampMs(options.total_timeout));
+  SetCommonOptions(e, ca_blob, options.connect_timeout, options.total_timeout, &t.dns);
   lc::curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, OnWrite);
   lc::curl_easy_setopt(e, CURLOPT_WRITEDATA, &t);
-  lc::curl_easy_setopt(e, CURLOPT_RESOLVER_START_FUNCTION, RefuseDnsUnlessAllowed);
-  lc::curl_easy_setopt(e, CURLOPT_RESOLVER_START_DATA, &t.dns);
   if (!options.allow_dns) lc::curl_easy_setopt(e, CURLOPT_NOPROXY, "*");
 
   // The multi interface so that a cancel flag is noticed within ~200 ms.

@@ -99,4 +99,20 @@ int RefuseDnsUnlessAllowed(void*, void*, void* user) {
   return 1;
 }
 
+void SetCommonOptions(CURL* e, const std::string& ca_blob, std::chrono::milliseconds connect_timeout,
+                      std::chrono::milliseconds total_timeout, DnsGuard* guard) {
+  lc::curl_easy_setopt(e, CURLOPT_USERAGENT, "threatwall/" TW_VERSION);
+  lc::curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+  lc::curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+  if (!ca_blob.empty()) {
+    curl_blob blob{const_cast<char*>(ca_blob.data()), ca_blob.size(), CURL_BLOB_COPY};
+    lc::curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &blob);
+  }
+  if (connect_timeout.count() > 0) lc::curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, ClampMs(connect_timeout));
+  if (total_timeout.count() > 0) lc::curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, ClampMs(total_timeout));
+  guard->easy = e;
+  lc::curl_easy_setopt(e, CURLOPT_RESOLVER_START_FUNCTION, RefuseDnsUnlessAllowed);
+  lc::curl_easy_setopt(e, CURLOPT_RESOLVER_START_DATA, guard);
+}
+
 }  // namespace tw::feeds::curl_util

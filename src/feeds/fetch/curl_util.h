@@ -54,6 +54,13 @@ struct DnsGuard {
 };
 int RefuseDnsUnlessAllowed(void* resolver_state, void* reserved, void* guard);
 
+// The options every client of ours sets alike on `e`: the user agent,
+// TLS verification (peer and host) with `ca_blob` (CaBlob's; "" = the
+// system's) as the trusted CAs, the timeouts (0 = none) and `guard` as the
+// DNS guard (guard->easy is set to `e`).
+void SetCommonOptions(CURL* e, const std::string& ca_blob, std::chrono::milliseconds connect_timeout,
+                      std::chrono::milliseconds total_timeout, DnsGuard* guard);
+
 }  // namespace tw::feeds::curl_util
 
 #endif  // TW_FEEDS_FETCH_CURL_UTIL_H_

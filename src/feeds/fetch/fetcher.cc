@@ -504,7 +504,6 @@ Result<FetchResult> CurlFetcher::Fetch(const FetchRequest& request, const FetchL
   CURL* e = easy.get();
   Transfer t;
   t.easy = e;
-  t.dns.easy = e;
   t.dns.allow_dns = limits.allow_dns;
   t.max_body = limits.max_body_bytes;
   char errbuf[CURL_ERROR_SIZE] = {0};
@@ -517,30 +516,18 @@ Result<FetchResult> CurlFetcher::Fetch(const FetchRequest& request, const FetchL
   lc::curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
   lc::curl_easy_setopt(e, CURLOPT_MAXREDIRS, static_cast<long>(std::max(0, limits.max_redirects)));
   lc::curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");  // every coding libcurl can decode
-  lc::curl_easy_setopt(e, CURLOPT_USERAGENT, "threatwall/" TW_VERSION);
   lc::curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers.get());
-  lc::curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
-  lc::curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
-  if (!ca_blob.empty()) {
-    curl_blob blob{ca_blob.data(), ca_blob.size(), CURL_BLOB_COPY};
-    lc::curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &blob);
-  }
-  if (limits.connect_timeout.count() > 0)
-    lc::curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, ClampMs(limits.connect_timeout));
-  if (limits.total_timeout.count() > 0)
-    lc::curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, ClampMs(limits.total_timeout));
+  SetCommonOptions(e, ca_blob, limits.connect_timeout, limits.total_timeout, &t.dns);
   lc::curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, OnHeader);
   lc::curl_easy_setopt(e, CURLOPT_HEADERDATA, &t);
   lc::curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, OnWrite);
   lc::curl_easy_setopt(e, CURLOPT_WRITEDATA, &t);
-  lc::curl_easy_setopt(e, CURLOPT_RESOLVER_START_FUNCTION, RefuseDnsUnlessAllowed);
   if (!limits.netns.empty()) {
     if (access(("/run/netns/" + limits.netns).c_str(), F_OK) != 0)
       return Status::Unavailable(shown + ": network namespace " + limits.netns + " does not exist");
     lc::curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, OpenSocketInNetns);
     lc::curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, &limits.netns);
   }
-  lc::curl_easy_setopt(e, CURLOPT_RESOLVER_START_DATA, &t.dns);
   std::unique_ptr<curl_slist, SlistDeleter> pins;
   if (!limits.pinned_hosts.empty()) {
     std::string url_port = UrlHostPort(request.url.c_str()).second;
