@@ -21,51 +21,19 @@
 #include <vector>
 
 #include "flowlog/conntrack_msg.h"
+#include "flowlog/netlink_test_util.h"
 
 namespace tw::flowlog {
 namespace {
 
-using Bytes = std::vector<uint8_t>;
+using testing::Attrs;
+using testing::BeBytes;
+using testing::Bytes;
+using testing::Message;
 using std::chrono::seconds;
 
-Bytes BeBytes(uint64_t v, int n) {
-  Bytes b(n);
-  for (int i = n - 1; i >= 0; --i, v >>= 8) b[i] = static_cast<uint8_t>(v);
-  return b;
-}
 
-// Attributes of one netlink message, 4-byte aligned.
-class Attrs {
- public:
-  Attrs& Add(uint16_t type, const Bytes& value) {
-    const uint16_t len = static_cast<uint16_t>(4 + value.size());
-    const size_t at = b_.size();
-    b_.resize(at + 4);
-    std::memcpy(&b_[at], &len, 2);
-    std::memcpy(&b_[at + 2], &type, 2);
-    b_.insert(b_.end(), value.begin(), value.end());
-    while (b_.size() % 4 != 0) b_.push_back(0);
-    return *this;
-  }
-  Attrs& Nest(uint16_t type, const Attrs& inner) { return Add(type | NLA_F_NESTED, inner.b_); }
-  const Bytes& bytes() const { return b_; }
 
- private:
-  Bytes b_;
-};
-
-Bytes Message(uint16_t type, uint8_t family, uint16_t res_id, const Attrs& attrs) {
-  Bytes b(16, 0);
-  std::memcpy(&b[4], &type, 2);
-  b.push_back(family);
-  b.push_back(NFNETLINK_V0);
-  b.push_back(static_cast<uint8_t>(res_id >> 8));
-  b.push_back(static_cast<uint8_t>(res_id));
-  b.insert(b.end(), attrs.bytes().begin(), attrs.bytes().end());
-  const uint32_t len = static_cast<uint32_t>(b.size());
-  std::memcpy(&b[0], &len, 4);
-  return b;
-}
 
 // An IPv4 packet 10.0.1.2 -> 10.0.2.2 with a UDP or TCP header and
 // `payload`; total length as on the wire, captured bytes cut at `snap`.

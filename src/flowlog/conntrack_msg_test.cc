@@ -12,55 +12,18 @@
 #include <vector>
 
 #include "flowlog/nflog_msg.h"
+#include "flowlog/netlink_test_util.h"
 
 namespace tw::flowlog {
 namespace {
 
-using Bytes = std::vector<uint8_t>;
+using testing::Attrs;
+using testing::BeBytes;
+using testing::Bytes;
+using testing::Message;
 
-Bytes BeBytes(uint64_t v, int n) {
-  Bytes b(n);
-  for (int i = n - 1; i >= 0; --i, v >>= 8) b[i] = static_cast<uint8_t>(v);
-  return b;
-}
 
-// Attributes the way the kernel lays them out (4-byte aligned); nests are
-// built inside out: Nest(type, Attrs().Add(...)).
-class Attrs {
- public:
-  Attrs& Add(uint16_t type, const Bytes& value) {
-    const uint16_t len = static_cast<uint16_t>(4 + value.size());
-    const size_t at = b_.size();
-    b_.resize(at + 4);
-    std::memcpy(&b_[at], &len, 2);
-    std::memcpy(&b_[at + 2], &type, 2);
-    b_.insert(b_.end(), value.begin(), value.end());
-    while (b_.size() % 4 != 0) b_.push_back(0);
-    return *this;
-  }
-  Attrs& Nest(uint16_t type, const Attrs& inner) { return Add(type | NLA_F_NESTED, inner.b_); }
-  Attrs& Raw(const Bytes& bytes) {
-    b_.insert(b_.end(), bytes.begin(), bytes.end());
-    return *this;
-  }
-  const Bytes& bytes() const { return b_; }
 
- private:
-  Bytes b_;
-};
-
-Bytes Message(uint16_t type, uint8_t family, const Attrs& attrs) {
-  Bytes b(16, 0);
-  std::memcpy(&b[4], &type, 2);
-  b.push_back(family);
-  b.push_back(NFNETLINK_V0);
-  b.push_back(0);
-  b.push_back(0);
-  b.insert(b.end(), attrs.bytes().begin(), attrs.bytes().end());
-  const uint32_t len = static_cast<uint32_t>(b.size());
-  std::memcpy(&b[0], &len, 4);
-  return b;
-}
 
 Attrs Tuple4(uint32_t src, uint32_t dst, uint8_t proto, uint16_t sport, uint16_t dport) {
   return Attrs()
@@ -79,7 +42,7 @@ net::IpAddr Ip(const char* s) { return net::IpAddr::Parse(s).value(); }
 
 // A TCP flow 10.0.1.2:40000 -> 10.0.2.2:8080 as a dump reply.
 Bytes TcpFlowMessage(uint16_t type = kConntrackNewMsgType) {
-  return Message(type, AF_INET,
+  return Message(type, AF_INET, 0,
                  Attrs()
                      .Nest(CTA_TUPLE_ORIG, Tuple4(0x0a000102, 0x0a000202, 6, 40000, 8080))
                      .Nest(CTA_TUPLE_REPLY, Tuple4(0x0a000202, 0x0a000102, 6, 8080, 40000))
@@ -147,7 +110,7 @@ TEST(ConntrackMsgTest, Ipv6UdpWithNatReply) {
                                    .Add(CTA_PROTO_SRC_PORT, BeBytes(sp, 2))
                                    .Add(CTA_PROTO_DST_PORT, BeBytes(dp, 2)));
   };
-  auto f = ParseConntrackMessage(Message(kConntrackDeleteMsgType, AF_INET6,
+  auto f = ParseConntrackMessage(Message(kConntrackDeleteMsgType, AF_INET6, 0,
                                          Attrs()
                                              .Nest(CTA_TUPLE_ORIG, tuple6(src, dst, 5353, 53))
                                              .Nest(CTA_TUPLE_REPLY, tuple6(dst, nat, 53, 5353))
@@ -173,7 +136,7 @@ TEST(ConntrackMsgTest, IcmpHasNoPorts) {
                                              .Add(CTA_PROTO_ICMP_ID, BeBytes(0x1234, 2))
                                              .Add(CTA_PROTO_ICMP_TYPE, {8})
                                              .Add(CTA_PROTO_ICMP_CODE, {0}));
-  auto f = ParseConntrackMessage(Message(kConntrackNewMsgType, AF_INET, Attrs().Nest(CTA_TUPLE_ORIG, icmp)));
+  auto f = ParseConntrackMessage(Message(kConntrackNewMsgType, AF_INET, 0, Attrs().Nest(CTA_TUPLE_ORIG, icmp)));
   ASSERT_TRUE(f.ok()) << f.status().ToString();
   EXPECT_EQ(f->orig.proto, 1);
   EXPECT_EQ(f->orig.sport, 0);
@@ -187,7 +150,7 @@ TEST(ConntrackMsgTest, IcmpHasNoPorts) {
 TEST(ConntrackMsgTest, Old32BitCounters) {
   auto counters = Attrs().Add(CTA_COUNTERS32_PACKETS, BeBytes(7, 4)).Add(CTA_COUNTERS32_BYTES, BeBytes(900, 4));
   auto short64 = Attrs().Add(CTA_COUNTERS_PACKETS, BeBytes(3, 4)).Add(CTA_COUNTERS_BYTES, BeBytes(300, 4));
-  auto f = ParseConntrackMessage(Message(kConntrackNewMsgType, AF_INET,
+  auto f = ParseConntrackMessage(Message(kConntrackNewMsgType, AF_INET, 0,
                                          Attrs()
                                              .Nest(CTA_TUPLE_ORIG, Tuple4(1, 2, 17, 3, 4))
                                              .Nest(CTA_COUNTERS_ORIG, counters)
@@ -202,7 +165,7 @@ TEST(ConntrackMsgTest, Old32BitCounters) {
 TEST(ConntrackMsgTest, UnknownAttributesAndPaddingAreSkipped) {
   auto tuple = Tuple4(1, 2, 6, 3, 4).Add(CTA_TUPLE_ZONE, BeBytes(0, 2)).Add(77, {1, 2, 3});
   auto counters = Counters(1, 2).Add(CTA_COUNTERS_PAD, {}).Add(99, {9});
-  Bytes m = Message(kConntrackNewMsgType, AF_INET,
+  Bytes m = Message(kConntrackNewMsgType, AF_INET, 0,
                     Attrs()
                         .Add(200, {1, 2, 3, 4, 5})
                         .Nest(CTA_TUPLE_ORIG, tuple)
@@ -215,7 +178,7 @@ TEST(ConntrackMsgTest, UnknownAttributesAndPaddingAreSkipped) {
 }
 
 TEST(ConntrackMsgTest, LaterDuplicatesWin) {
-  auto f = ParseConntrackMessage(Message(kConntrackNewMsgType, AF_INET,
+  auto f = ParseConntrackMessage(Message(kConntrackNewMsgType, AF_INET, 0,
                                          Attrs()
                                              .Nest(CTA_TUPLE_ORIG, Tuple4(1, 2, 6, 3, 4))
                                              .Add(CTA_ID, BeBytes(1, 4))
@@ -225,7 +188,7 @@ TEST(ConntrackMsgTest, LaterDuplicatesWin) {
 }
 
 TEST(ConntrackMsgTest, LastAttributeWithoutPadding) {
-  Bytes m = Message(kConntrackNewMsgType, AF_INET,
+  Bytes m = Message(kConntrackNewMsgType, AF_INET, 0,
                     Attrs().Nest(CTA_TUPLE_ORIG, Tuple4(1, 2, 6, 3, 4)).Add(CTA_ID, BeBytes(5, 4)).Add(300, {1}));
   m.resize(m.size() - 3);  // drop the padding of the last attribute
   const uint32_t len = static_cast<uint32_t>(m.size());
@@ -258,27 +221,27 @@ TEST(ConntrackMsgTest, HeaderErrors) {
   small[0] = 12;
   small[1] = small[2] = small[3] = 0;
   EXPECT_EQ(ErrorOf(small), "conntrack message: nlmsg_len 12 is outside [20, " + std::to_string(m.size()) + "]");
-  Bytes get = Message(kConntrackGetMsgType, AF_INET, Attrs());
+  Bytes get = Message(kConntrackGetMsgType, AF_INET, 0, Attrs());
   EXPECT_NE(ErrorOf(get).find("nlmsg_type 0x0101 is not IPCTNL_MSG_CT_NEW"), std::string::npos);
 }
 
 TEST(ConntrackMsgTest, MissingPieces) {
-  EXPECT_EQ(ErrorOf(Message(kConntrackNewMsgType, AF_INET, Attrs().Add(CTA_ID, BeBytes(1, 4)))),
+  EXPECT_EQ(ErrorOf(Message(kConntrackNewMsgType, AF_INET, 0, Attrs().Add(CTA_ID, BeBytes(1, 4)))),
             "conntrack message: missing CTA_TUPLE_ORIG");
   auto no_dst = Attrs()
                     .Nest(CTA_TUPLE_IP, Attrs().Add(CTA_IP_V4_SRC, BeBytes(1, 4)))
                     .Nest(CTA_TUPLE_PROTO, Attrs().Add(CTA_PROTO_NUM, {6}));
-  EXPECT_EQ(ErrorOf(Message(kConntrackNewMsgType, AF_INET, Attrs().Nest(CTA_TUPLE_ORIG, no_dst))),
+  EXPECT_EQ(ErrorOf(Message(kConntrackNewMsgType, AF_INET, 0, Attrs().Nest(CTA_TUPLE_ORIG, no_dst))),
             "conntrack message: CTA_TUPLE_ORIG: missing CTA_TUPLE_IP.CTA_IP_V4_DST/CTA_IP_V6_DST");
   auto no_proto =
       Attrs().Nest(CTA_TUPLE_IP, Attrs().Add(CTA_IP_V4_SRC, BeBytes(1, 4)).Add(CTA_IP_V4_DST, BeBytes(2, 4)));
-  EXPECT_EQ(ErrorOf(Message(kConntrackNewMsgType, AF_INET, Attrs().Nest(CTA_TUPLE_REPLY, no_proto)
+  EXPECT_EQ(ErrorOf(Message(kConntrackNewMsgType, AF_INET, 0, Attrs().Nest(CTA_TUPLE_REPLY, no_proto)
                                                                .Nest(CTA_TUPLE_ORIG, Tuple4(1, 2, 6, 3, 4)))),
             "conntrack message: CTA_TUPLE_REPLY: missing CTA_TUPLE_PROTO.CTA_PROTO_NUM");
   auto mixed = Attrs()
                    .Nest(CTA_TUPLE_IP, Attrs().Add(CTA_IP_V4_SRC, BeBytes(1, 4)).Add(CTA_IP_V6_DST, Bytes(16, 0)))
                    .Nest(CTA_TUPLE_PROTO, Attrs().Add(CTA_PROTO_NUM, {6}));
-  EXPECT_EQ(ErrorOf(Message(kConntrackNewMsgType, AF_INET, Attrs().Nest(CTA_TUPLE_ORIG, mixed))),
+  EXPECT_EQ(ErrorOf(Message(kConntrackNewMsgType, AF_INET, 0, Attrs().Nest(CTA_TUPLE_ORIG, mixed))),
             "conntrack message: CTA_TUPLE_ORIG: CTA_TUPLE_IP: source 0.0.0.1 and destination :: are of different "
             "families");
 }
@@ -287,22 +250,22 @@ TEST(ConntrackMsgTest, ShortValuesNameTheAttributePath) {
   auto short_ip = Attrs()
                       .Nest(CTA_TUPLE_IP, Attrs().Add(CTA_IP_V4_SRC, {1, 2, 3}).Add(CTA_IP_V4_DST, BeBytes(2, 4)))
                       .Nest(CTA_TUPLE_PROTO, Attrs().Add(CTA_PROTO_NUM, {6}));
-  EXPECT_EQ(ErrorOf(Message(kConntrackNewMsgType, AF_INET, Attrs().Nest(CTA_TUPLE_ORIG, short_ip))),
+  EXPECT_EQ(ErrorOf(Message(kConntrackNewMsgType, AF_INET, 0, Attrs().Nest(CTA_TUPLE_ORIG, short_ip))),
             "conntrack message: CTA_TUPLE_ORIG.CTA_TUPLE_IP.CTA_IP_V4_SRC: value of 3 bytes is shorter than 4");
   auto short_v6 = Attrs().Nest(CTA_TUPLE_IP, Attrs().Add(CTA_IP_V6_DST, Bytes(15, 0)));
-  EXPECT_EQ(ErrorOf(Message(kConntrackNewMsgType, AF_INET6, Attrs().Nest(CTA_TUPLE_REPLY, short_v6))),
+  EXPECT_EQ(ErrorOf(Message(kConntrackNewMsgType, AF_INET6, 0, Attrs().Nest(CTA_TUPLE_REPLY, short_v6))),
             "conntrack message: CTA_TUPLE_REPLY.CTA_TUPLE_IP.CTA_IP_V6_DST: value of 15 bytes is shorter than 16");
   auto short_port = Attrs().Nest(CTA_TUPLE_PROTO, Attrs().Add(CTA_PROTO_NUM, {6}).Add(CTA_PROTO_DST_PORT, {1}));
-  EXPECT_EQ(ErrorOf(Message(kConntrackNewMsgType, AF_INET, Attrs().Nest(CTA_TUPLE_ORIG, short_port))),
+  EXPECT_EQ(ErrorOf(Message(kConntrackNewMsgType, AF_INET, 0, Attrs().Nest(CTA_TUPLE_ORIG, short_port))),
             "conntrack message: CTA_TUPLE_ORIG.CTA_TUPLE_PROTO.CTA_PROTO_DST_PORT: value of 1 bytes is shorter than 2");
   auto empty_num = Attrs().Nest(CTA_TUPLE_PROTO, Attrs().Add(CTA_PROTO_NUM, {}));
-  EXPECT_EQ(ErrorOf(Message(kConntrackNewMsgType, AF_INET, Attrs().Nest(CTA_TUPLE_ORIG, empty_num))),
+  EXPECT_EQ(ErrorOf(Message(kConntrackNewMsgType, AF_INET, 0, Attrs().Nest(CTA_TUPLE_ORIG, empty_num))),
             "conntrack message: CTA_TUPLE_ORIG.CTA_TUPLE_PROTO.CTA_PROTO_NUM: value of 0 bytes is shorter than 1");
   auto short_counter = Attrs().Add(CTA_COUNTERS_BYTES, {1, 2});
-  EXPECT_EQ(ErrorOf(Message(kConntrackNewMsgType, AF_INET,
+  EXPECT_EQ(ErrorOf(Message(kConntrackNewMsgType, AF_INET, 0,
                             Attrs().Nest(CTA_TUPLE_ORIG, Tuple4(1, 2, 6, 3, 4)).Nest(CTA_COUNTERS_REPLY, short_counter))),
             "conntrack message: CTA_COUNTERS_REPLY.CTA_COUNTERS_BYTES: value of 2 bytes is shorter than 4");
-  EXPECT_EQ(ErrorOf(Message(kConntrackNewMsgType, AF_INET,
+  EXPECT_EQ(ErrorOf(Message(kConntrackNewMsgType, AF_INET, 0,
                             Attrs().Nest(CTA_TUPLE_ORIG, Tuple4(1, 2, 6, 3, 4)).Add(CTA_ID, {0, 1}))),
             "conntrack message: CTA_ID: value of 2 bytes is shorter than 4");
 }
@@ -311,20 +274,20 @@ TEST(ConntrackMsgTest, NestedLengthBounds) {
   // An attribute inside CTA_TUPLE_IP claims 40 bytes; only 8 are left in the nest.
   Bytes bad_inner = {40, 0, CTA_IP_V4_SRC, 0, 1, 2, 3, 4};
   auto tuple = Attrs().Add(CTA_TUPLE_IP | NLA_F_NESTED, bad_inner);
-  EXPECT_EQ(ErrorOf(Message(kConntrackNewMsgType, AF_INET, Attrs().Nest(CTA_TUPLE_ORIG, tuple))),
+  EXPECT_EQ(ErrorOf(Message(kConntrackNewMsgType, AF_INET, 0, Attrs().Nest(CTA_TUPLE_ORIG, tuple))),
             "conntrack message: CTA_TUPLE_ORIG.CTA_TUPLE_IP.CTA_IP_V4_SRC (type 1) at offset 0: length 40 is "
             "outside [4, 8]");
   // Length below the attribute header, inside the counters.
   Bytes tiny = {2, 0, CTA_COUNTERS_BYTES, 0};
-  EXPECT_EQ(ErrorOf(Message(kConntrackNewMsgType, AF_INET,
+  EXPECT_EQ(ErrorOf(Message(kConntrackNewMsgType, AF_INET, 0,
                             Attrs().Nest(CTA_TUPLE_ORIG, Tuple4(1, 2, 6, 3, 4)).Add(CTA_COUNTERS_ORIG, tiny))),
             "conntrack message: CTA_COUNTERS_ORIG.CTA_COUNTERS_BYTES (type 2) at offset 0: length 2 is outside [4, 4]");
   // Trailing bytes inside a nest that cannot hold a header.
   auto trailing = Tuple4(1, 2, 6, 3, 4).Raw({1, 0});
-  Bytes m = Message(kConntrackNewMsgType, AF_INET, Attrs().Add(CTA_TUPLE_ORIG, trailing.bytes()));
+  Bytes m = Message(kConntrackNewMsgType, AF_INET, 0, Attrs().Add(CTA_TUPLE_ORIG, trailing.bytes()));
   EXPECT_NE(ErrorOf(m).find("CTA_TUPLE_ORIG: 2 trailing bytes at attribute offset"), std::string::npos);
   // A top-level attribute running past the message.
-  Bytes top = Message(kConntrackNewMsgType, AF_INET, Attrs().Raw({200, 0, CTA_TUPLE_ORIG, 0}));
+  Bytes top = Message(kConntrackNewMsgType, AF_INET, 0, Attrs().Raw({200, 0, CTA_TUPLE_ORIG, 0}));
   EXPECT_EQ(ErrorOf(top), "conntrack message: CTA_TUPLE_ORIG (type 1) at offset 0: length 200 is outside [4, 4]");
 }
 
