@@ -30,7 +30,6 @@ void FlowPipeline::SetSnapshot(agent::AppliedSnapshot snapshot) {
   auto context = flowlog::FlowContext::Build(std::move(snapshot.program), std::move(snapshot.pods),
                                              std::move(snapshot.netsets));
   std::lock_guard lock(mu_);
-  context_ = context;
   flows_.SetContext(context);
   dns_.SetLookup([context](const net::IpAddr& ip) { return context->Lookup(ip); });
 }

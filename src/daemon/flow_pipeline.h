@@ -109,7 +109,6 @@ class FlowPipeline : public flowlog::CollectorSink {
   mutable std::mutex mu_;  // guards the builders, the pending batches and stats_
   flowlog::FlowAggregator flows_;
   flowlog::DnsLogBuilder dns_;
-  std::shared_ptr<const flowlog::FlowContext> context_;
   std::vector<boost::json::object> pending_flows_, pending_dns_;
   FlowPipelineStats stats_;
 
