@@ -22,14 +22,11 @@
 #include <system_error>
 #include <thread>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-
 #include "base/file.h"
 #include "cli/commands.h"
 #include "cli/input_file.h"
 #include "cli/hunt.h"
+#include "cli/hunt_classify.h"
 #include "feeds/ingest.h"
 #include "feeds/parse/feed_format.h"
 #include "model/admit.h"
@@ -252,244 +249,110 @@ void ScanLineReference(const char* s, size_t n, size_t limit, bool v4, bool v6, 
   }
 }
 
-// Class bitmaps of 64 bytes (bit i = byte i of the block), plus the first
-// 16 bytes after it (the hints look up to 4 bytes ahead).
-struct BlockMasks {
-  uint64_t digit, xdigit, dot, colon, alpha, newline;
-  uint32_t digit_next, xdigit_next, dot_next, colon_next, newline_next;
-};
+using hunt::BlockBits;
 
-#if defined(__SSE2__)
-inline void Classify16(const char* p, uint32_t* digit, uint32_t* xdigit, uint32_t* dot, uint32_t* colon,
-                       uint32_t* alpha, uint32_t* newline) {
-  const __m128i c = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-  const __m128i lower = _mm_or_si128(c, _mm_set1_epi8(0x20));
-  const __m128i d =
-      _mm_and_si128(_mm_cmpgt_epi8(c, _mm_set1_epi8('0' - 1)), _mm_cmpgt_epi8(_mm_set1_epi8('9' + 1), c));
-  const __m128i hx = _mm_and_si128(_mm_cmpgt_epi8(lower, _mm_set1_epi8('a' - 1)),
-                                   _mm_cmpgt_epi8(_mm_set1_epi8('f' + 1), lower));
-  *digit = static_cast<uint32_t>(_mm_movemask_epi8(d));
-  *xdigit = static_cast<uint32_t>(_mm_movemask_epi8(_mm_or_si128(d, hx)));
-  *dot = static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(c, _mm_set1_epi8('.'))));
-  *colon = static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(c, _mm_set1_epi8(':'))));
-  *newline = static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(c, _mm_set1_epi8('\n'))));
-  *alpha = static_cast<uint32_t>(_mm_movemask_epi8(_mm_and_si128(
-      _mm_cmpgt_epi8(lower, _mm_set1_epi8('a' - 1)), _mm_cmpgt_epi8(_mm_set1_epi8('z' + 1), lower))));
-}
-#else
-inline void Classify16(const char* p, uint32_t* digit, uint32_t* xdigit, uint32_t* dot, uint32_t* colon,
-                       uint32_t* alpha, uint32_t* newline) {
-  *digit = *xdigit = *dot = *colon = *alpha = *newline = 0;
-  for (int i = 0; i < 16; ++i) {
-    uint8_t cls = Class(p[i]);
-    if (cls & kDigit) *digit |= 1u << i;
-    if (cls & kXDigit) *xdigit |= 1u << i;
-    if (p[i] == '.') *dot |= 1u << i;
-    if (p[i] == ':') *colon |= 1u << i;
-    if (p[i] == '\n') *newline |= 1u << i;
-    if ((cls & kV4Field) && !(cls & kDigit) && p[i] != '.') *alpha |= 1u << i;
-  }
-}
-#endif
+// Bit i of the result = byte p + i where p is at `off` in the block whose
+// bits are `lo` and the following block's are `hi` (0 <= off < 64).
+inline uint64_t From(uint64_t lo, uint64_t hi, size_t off) { return (lo >> off) | ((hi << 1) << (63 - off)); }
 
-// Masks for the 80 bytes at `p`, of which the first `valid` count (bytes
-// past the line are in no class).  Reads 80 bytes at p: the caller makes
-// sure they are readable.
-__attribute__((always_inline)) inline BlockMasks Classify(const char* p, size_t valid) {
-  BlockMasks m{};
-  for (int k = 0; k < 5; ++k) {
-    uint32_t d, x, dt, c, al, nl;
-    Classify16(p + 16 * k, &d, &x, &dt, &c, &al, &nl);
-    if (k < 4) {
-      m.alpha |= uint64_t{al} << (16 * k);
-      m.newline |= uint64_t{nl} << (16 * k);
-      m.digit |= uint64_t{d} << (16 * k);
-      m.xdigit |= uint64_t{x} << (16 * k);
-      m.dot |= uint64_t{dt} << (16 * k);
-      m.colon |= uint64_t{c} << (16 * k);
-    } else {
-      m.digit_next = d, m.xdigit_next = x, m.dot_next = dt, m.colon_next = c, m.newline_next = nl;
-    }
-  }
-  if (valid < 64) {
-    const uint64_t keep = (uint64_t{1} << valid) - 1;
-    m.digit &= keep, m.xdigit &= keep, m.dot &= keep, m.colon &= keep, m.alpha &= keep, m.newline &= keep;
-    m.digit_next = m.xdigit_next = m.dot_next = m.colon_next = m.newline_next = 0;
-  } else if (valid < 80) {
-    const uint32_t keep = (uint32_t{1} << (valid - 64)) - 1;
-    m.digit_next &= keep, m.xdigit_next &= keep, m.dot_next &= keep, m.colon_next &= keep,
-        m.newline_next &= keep;
-  }
-  return m;
+// The 4 bytes before s + e as a little-endian word: s[e - 1] is its top byte.
+inline uint32_t Load4Before(const char* s, size_t e) {
+  uint32_t w;
+  std::memcpy(&w, s + e - 4, 4);
+  if constexpr (std::endian::native == std::endian::big) w = __builtin_bswap32(w);
+  return w;
 }
 
-// The masks of the 64 bytes at s[block, block+64) of a file of `size`
-// bytes, only bytes below `end` in a class; the *_next fields are left 0.
-__attribute__((always_inline)) inline BlockMasks Classify64At(const char* s, size_t block, size_t end,
-                                                              size_t size) {
-  const char* p = s + block;
-  char pad[64];
-  if (size - block < 64) {
-    std::memset(pad, 0, sizeof pad);
-    std::memcpy(pad, p, size - block);
-    p = pad;
-  }
-  BlockMasks m{};
-  for (int k = 0; k < 4; ++k) {
-    uint32_t d, x, dt, c, al, nl;
-    Classify16(p + 16 * k, &d, &x, &dt, &c, &al, &nl);
-    m.alpha |= uint64_t{al} << (16 * k);
-    m.newline |= uint64_t{nl} << (16 * k);
-    m.digit |= uint64_t{d} << (16 * k);
-    m.xdigit |= uint64_t{x} << (16 * k);
-    m.dot |= uint64_t{dt} << (16 * k);
-    m.colon |= uint64_t{c} << (16 * k);
-  }
-  if (end - block < 64) {
-    const uint64_t keep = (uint64_t{1} << (end - block)) - 1;
-    m.digit &= keep, m.xdigit &= keep, m.dot &= keep, m.colon &= keep, m.alpha &= keep, m.newline &= keep;
-  }
-  return m;
+// One part of a dotted address: the `len` digits ending at s[e] (read as
+// the word before e, its other bytes masked off).  Sets *bad unless it is
+// 1-3 digits without a leading zero and at most 255.  The bytes are known
+// to be digits: no borrow crosses a kept byte.
+inline uint32_t DottedPart(const char* s, size_t e, size_t len, uint32_t* bad) {
+  static constexpr uint32_t kKeep[4] = {0, 0xFF000000u, 0xFFFF0000u, 0xFFFFFF00u};
+  const uint32_t keep = kKeep[len & 3];
+  const uint64_t d = (Load4Before(s, e) & keep) - (0x30303030u & keep);
+  const uint32_t v = static_cast<uint32_t>((d >> 24) + ((d >> 16) & 0xFF) * 10 + ((d >> 8) & 0xFF) * 100);
+  const uint32_t first = static_cast<uint32_t>((d >> (32 - 8 * (len & 3))) & 0xFF);
+  *bad |= static_cast<uint32_t>(len - 1 > 2) | static_cast<uint32_t>(v > 255) |
+          (static_cast<uint32_t>(len >= 2) & static_cast<uint32_t>(first == 0));
+  return v;
 }
 
-// Bit i of the result = bit i+k of the 80-bit value (lo, next).
-inline uint64_t Ahead(uint64_t lo, uint32_t next, int k) { return (lo >> k) | (uint64_t{next} << (64 - k)); }
-
-// The positions of the 64-byte block where grepcidr's IPv4 hint fires.
-inline uint64_t V4HintMask(const BlockMasks& m, bool v4) {
-  if (!v4) return 0;
-  return m.digit & (Ahead(m.dot, m.dot_next, 1) | Ahead(m.dot, m.dot_next, 2) | Ahead(m.dot, m.dot_next, 3));
-}
-
-// ... and where one of its IPv6 hints does.
-inline uint64_t V6HintMask(const BlockMasks& m, bool v6) {
-  uint64_t hints = 0;
-  if (v6) {
-    const uint64_t x = m.xdigit, x1 = Ahead(m.xdigit, m.xdigit_next, 1),
-                   x2 = Ahead(m.xdigit, m.xdigit_next, 2), x3 = Ahead(m.xdigit, m.xdigit_next, 3);
-    const uint64_t c1 = Ahead(m.colon, m.colon_next, 1), c2 = Ahead(m.colon, m.colon_next, 2),
-                   c3 = Ahead(m.colon, m.colon_next, 3), c4 = Ahead(m.colon, m.colon_next, 4);
-    hints |= (m.colon & c1 & x2) | (x & (c1 | (x1 & (c2 | (x2 & (c3 | (x3 & c4)))))));
-  }
-  return hints;
-}
-
-// ParseV4 for a field known to hold only digits and exactly three dots, at
-// the positions set in `dots` (bit i = byte i): same answers, no branches
-// on the parts' lengths (random addresses make those unpredictable).  Each
-// part's up to 3 digits are read right-aligned from its end; only bytes of
-// the field are read (a 1- or 2-digit part re-reads its own digits).
-inline bool ParseV4Dotted(const char* s, size_t len, uint64_t dots, uint32_t* out) {
-  if (len > 15) return false;
-  uint32_t addr = 0, bad = 0;
-  size_t start = 0;
-  for (int k = 0; k < 4; ++k) {
-    const size_t end = k < 3 ? static_cast<size_t>(__builtin_ctzll(dots)) : len;
-    dots &= dots - 1;
-    const size_t part = end - start;  // 0 where two dots meet (then e[-1] is the dot)
-    const char* e = s + end;
-    const uint32_t two = part >= 2, three = part >= 3;
-    const uint32_t c2 = static_cast<uint32_t>(static_cast<uint8_t>(e[-1]) - '0');
-    const uint32_t c1 = static_cast<uint32_t>(static_cast<uint8_t>(e[-1 - static_cast<int>(two)]) - '0');
-    const uint32_t c0 =
-        static_cast<uint32_t>(static_cast<uint8_t>(e[-1 - static_cast<int>(two) - static_cast<int>(three)]) - '0');
-    const uint32_t v = three * c0 * 100 + two * c1 * 10 + c2;
-    const uint32_t leading_zero = (three & (c0 == 0)) | (two & (1 - three) & (c1 == 0));
-    bad |= static_cast<uint32_t>(part - 1 >= 3) | leading_zero | static_cast<uint32_t>(v > 255);
-    addr = addr << 8 | (v & 0xFF);
-    start = end + 1;
-  }
-  *out = addr;
+// ParseV4 of the field s[p, p+len) (len <= 15) whose bytes are digits
+// except the dots at the positions set in `dots` (bit i = byte p+i): the
+// same answers, without branches on the parts' lengths.  Needs 3 readable
+// bytes before p (p >= 3).
+inline bool ParseV4Dotted(const char* s, size_t p, size_t len, uint64_t dots, uint32_t* out) {
+  const uint64_t d2 = dots & (dots - 1), d3 = d2 & (d2 - 1);
+  if (d3 == 0 || (d3 & (d3 - 1)) != 0) return false;  // not exactly three dots
+  const size_t e0 = static_cast<size_t>(__builtin_ctzll(dots)), e1 = static_cast<size_t>(__builtin_ctzll(d2)),
+               e2 = static_cast<size_t>(__builtin_ctzll(d3));
+  uint32_t bad = 0;
+  const uint32_t a = DottedPart(s, p + e0, e0, &bad), b = DottedPart(s, p + e1, e1 - e0 - 1, &bad),
+                 c = DottedPart(s, p + e2, e2 - e1 - 1, &bad), d = DottedPart(s, p + len, len - e2 - 1, &bad);
+  *out = a << 24 | b << 16 | c << 8 | d;
   return bad == 0;
 }
 
 // The field at s[p] where a hint fired (`is_v4`: the IPv4 hint, else an
-// IPv6 one), `m` the masks of the block holding p at offset `off`, `next`
-// those of the following block when known (else null), `end` a bound for
-// fields the masks do not cover.  Returns the field's length, with
-// kParsedBit set when it parsed (into *a4 or *a6).  Fields that end within
-// the masks (the 64 bytes from p, with `next`) are checked on the bitmaps
-// first (letters, dot and colon counts) so most non-addresses never reach a
-// parser.
+// IPv6 one), `m` the bits of the block holding p at offset `off`, `next`
+// those of the following block, `end` where the classified bytes end.
+// Returns the field's length, with kParsedBit set when it parsed (into *a4
+// or *a6).  Fields shorter than 64 bytes are checked on the bitmaps first
+// (letters, dot and colon counts) so most non-addresses never reach a
+// parser; longer ones (never addresses) are measured byte by byte.
 constexpr size_t kParsedBit = size_t{1} << 62;
 
 __attribute__((always_inline)) inline size_t ParseFieldAt(const char* s, size_t p, size_t end,
-                                                          const BlockMasks& m, const BlockMasks* next,
+                                                          const BlockBits& m, const BlockBits& next,
                                                           size_t off, bool is_v4, uint32_t* a4,
                                                           net::Uint128* a6) {
-  // The masks from p on: bit i = byte p+i, for i < window.
-  uint64_t digit = m.digit >> off, alpha = m.alpha >> off, dot = m.dot >> off;
-  size_t window = 64 - off;
-  if (next != nullptr && off > 0) {
-    digit |= next->digit << (64 - off);
-    alpha |= next->alpha << (64 - off);
-    dot |= next->dot << (64 - off);
-    window = 64;
-  }
+  const uint64_t field4 = From(m.field4, next.field4, off), dot = From(m.dot, next.dot, off);
   if (is_v4) {
-    const uint64_t f4 = digit | alpha | dot;
-    const size_t len = ~f4 == 0 ? 64 : static_cast<size_t>(__builtin_ctzll(~f4));
-    if (len < window) {
-      const uint64_t in_field = (uint64_t{1} << len) - 1;
-      const uint64_t dots = dot & in_field;
-      const bool ok = (alpha & in_field) == 0 && Pop64(dots) == 3 && ParseV4Dotted(s + p, len, dots, a4);
-      return len | (ok ? kParsedBit : 0);
-    }
-    const size_t field = FieldLen(s, p, end, kV4Field);
-    return field | (ParseV4(s + p, field, a4) ? kParsedBit : 0);
-  }
-  uint64_t colon = m.colon >> off, xdigit = m.xdigit >> off;
-  if (window == 64 && off > 0) {
-    colon |= next->colon << (64 - off);
-    xdigit |= next->xdigit << (64 - off);
-  }
-  const uint64_t f6 = digit | alpha | dot | colon;
-  const size_t len = ~f6 == 0 ? 64 : static_cast<size_t>(__builtin_ctzll(~f6));
-  if (len < window) {
+    if (~field4 == 0) return FieldLen(s, p, end, kV4Field);  // 64+ bytes: too long to parse
+    const size_t len = static_cast<size_t>(__builtin_ctzll(~field4));
     const uint64_t in_field = (uint64_t{1} << len) - 1;
-    const uint64_t colons = colon & in_field;
-    const bool dbl = (colons & (colons >> 1)) != 0;
-    const bool dots = (dot & in_field) != 0;
-    // ParseV6's own checks, on the bitmaps: hex digits, ':' and '.' only,
-    // enough colons; then the parser.
-    const bool plausible = (alpha & ~xdigit & in_field) == 0 && (dbl || Pop64(colons) >= (dots ? 6 : 7));
-    return len | (plausible && len <= 45 && len >= 2 && InetPton6(s + p, len, a6) ? kParsedBit : 0);
+    if (len > 15 || (From(m.alpha, next.alpha, off) & in_field) != 0) return len;
+    const bool ok = p >= 3 ? ParseV4Dotted(s, p, len, dot & in_field, a4) : ParseV4(s + p, len, a4);
+    return len | (ok ? kParsedBit : 0);
   }
-  const size_t field = FieldLen(s, p, end, kV6Field);
-  return field | (ParseV6(s + p, field, a6) ? kParsedBit : 0);
+  const uint64_t colon = From(m.colon, next.colon, off), field6 = field4 | colon;
+  if (~field6 == 0) return FieldLen(s, p, end, kV6Field);
+  const size_t len = static_cast<size_t>(__builtin_ctzll(~field6));
+  const uint64_t in_field = (uint64_t{1} << len) - 1;
+  const uint64_t colons = colon & in_field;
+  const bool dbl = (colons & (colons >> 1)) != 0;
+  const bool dots = (dot & in_field) != 0;
+  // ParseV6's own checks, on the bitmaps: hex digits, ':' and '.' only,
+  // enough colons; then the parser.
+  const bool plausible = (From(m.nonhex, next.nonhex, off) & in_field) == 0 &&
+                         (dbl || Pop64(colons) >= (dots ? 6 : 7)) && len <= 45 && len >= 2;
+  return len | (plausible && InetPton6(s + p, len, a6) ? kParsedBit : 0);
 }
 
 // The same scan as ScanLineReference, 64 bytes at a time: bitmaps of the
 // byte classes give every position where a hint fires, and only those are
-// visited.  `avail` = bytes readable from s (>= n): blocks that would read
-// past it are copied into a padded buffer first.
+// visited.  `avail` = bytes readable from s (>= n).
 template <typename OnV4, typename OnV6>
-void ScanLine(const char* s, size_t n, size_t limit, size_t avail, bool v4, bool v6, OnV4&& on_v4,
-              OnV6&& on_v6) {
+void ScanLine(hunt::ClassifyFn classify, const char* s, size_t n, size_t limit, size_t avail, bool v4, bool v6,
+              OnV4&& on_v4, OnV6&& on_v6) {
   if (!v4 && !v6) return;
   size_t p = 0;
   size_t block = 0;
+  BlockBits bits[2];
   while (block < limit) {
-    const size_t valid = n - block;
-    BlockMasks m;
-    if (avail - block >= 80) {
-      m = Classify(s + block, valid);
-    } else {
-      char pad[80] = {};
-      std::memcpy(pad, s + block, avail - block);
-      m = Classify(pad, valid);
-    }
-    const uint64_t v4_hints = V4HintMask(m, v4);
-    uint64_t hints = v4_hints | V6HintMask(m, v6);
+    classify(s, block, 2, n, avail, v4, v6, bits);
+    const BlockBits& m = bits[0];
+    uint64_t hints = m.v4_hint | m.v6_hint;
     if (limit - block < 64) hints &= (uint64_t{1} << (limit - block)) - 1;
     if (p > block) hints &= ~uint64_t{0} << (p - block);  // p - block < 64 here
     while (hints != 0) {
       p = block + static_cast<size_t>(__builtin_ctzll(hints));
       const size_t off = p - block;
-      const bool is_v4 = (v4_hints >> off) & 1;
+      const bool is_v4 = (m.v4_hint >> off) & 1;
       uint32_t a4 = 0;
       net::Uint128 a6 = 0;
-      const size_t len = ParseFieldAt(s, p, n, m, nullptr, off, is_v4, &a4, &a6);
+      const size_t len = ParseFieldAt(s, p, n, m, bits[1], off, is_v4, &a4, &a6);
       if (len & kParsedBit) {
         if (is_v4 ? on_v4(a4, s + p, len & ~kParsedBit) : on_v6(a6, s + p, len & ~kParsedBit)) return;
       }
@@ -500,7 +363,6 @@ void ScanLine(const char* s, size_t n, size_t limit, size_t avail, bool v4, bool
     block = p > block + 64 ? p : block + 64;
   }
 }
-
 // grepcidr -x: the single field at the start of the line.
 template <typename OnV4, typename OnV6>
 void ScanLineStart(const char* s, size_t n, bool v4, bool v6, OnV4&& on_v4, OnV6&& on_v6) {
@@ -545,6 +407,9 @@ Result<net::CidrSet> LoadFeed(const ParsedArgs& args) {
 // Lines per chunk: the addresses of a chunk are looked up together.
 constexpr size_t kChunkLines = 1024;
 
+// Blocks classified at once by ScanRange (4 KiB: their bits stay in L1).
+constexpr size_t kSpanBlocks = 64;
+
 // The most threads --threads accepts.
 constexpr int kMaxThreads = 64;
 
@@ -561,13 +426,14 @@ void Flush(std::ostream& out, std::string* buf) {
 // ---- HuntScanner ----------------------------------------------------------------
 
 HuntScanner::HuntScanner(const net::PrefixMatcher& matcher, HuntOptions options, int threads,
-                         size_t piece_bytes)
+                         size_t piece_bytes, hunt::Isa isa)
     : matcher_(matcher),
       options_(options),
       v4_(matcher.has_v4()),
       v6_(matcher.has_v6()),
       threads_(threads),
-      piece_bytes_(piece_bytes) {}
+      piece_bytes_(piece_bytes),
+      classify_(hunt::Classifier(isa)) {}
 
 void HuntScanner::CollectLine(const char* line, size_t n, size_t limit, size_t avail, uint32_t index,
                               Chunk* chunk) const {
@@ -586,7 +452,7 @@ void HuntScanner::CollectLine(const char* line, size_t n, size_t limit, size_t a
   if (options_.strict_start)
     ScanLineStart(line, n, v4_, v6_, on_v4, on_v6);
   else
-    ScanLine(line, n, limit, avail, v4_, v6_, on_v4, on_v6);
+    ScanLine(classify_, line, n, limit, avail, v4_, v6_, on_v4, on_v6);
 }
 
 uint64_t HuntScanner::FinishChunk(const char* data, std::string_view name_prefix, Chunk* chunk,
@@ -771,64 +637,63 @@ HuntScanner::RangeResult HuntScanner::ScanRange(const char* s, size_t begin, siz
   RangeResult result;
   size_t line_start = begin, cursor = begin;
   bool seen = false, matched = false;
-  // Each block is classified once: as the look-ahead of the block before,
-  // then as the current one.
-  BlockMasks ahead = begin < end ? Classify64At(s, begin, end, size) : BlockMasks{};
-  for (size_t block = begin; block < end; block += 64) {
-    BlockMasks m = ahead;
-    ahead = block + 64 < end ? Classify64At(s, block + 64, end, size) : BlockMasks{};
-    m.digit_next = static_cast<uint32_t>(ahead.digit & 0xFFFF);
-    m.xdigit_next = static_cast<uint32_t>(ahead.xdigit & 0xFFFF);
-    m.dot_next = static_cast<uint32_t>(ahead.dot & 0xFFFF);
-    m.colon_next = static_cast<uint32_t>(ahead.colon & 0xFFFF);
-    m.newline_next = static_cast<uint32_t>(ahead.newline & 0xFFFF);
-    const uint64_t v4_hints = V4HintMask(m, v4_);
-    uint64_t events = v4_hints | V6HintMask(m, v6_);
-    if (cursor > block) events = cursor - block >= 64 ? 0 : events & (~uint64_t{0} << (cursor - block));
-    events |= m.newline;
-    const unsigned __int128 newlines = (static_cast<unsigned __int128>(m.newline_next) << 64) | m.newline;
-    while (events != 0) {
-      const size_t off = static_cast<size_t>(__builtin_ctzll(events));
-      const size_t p = block + off;
-      if ((m.newline >> off) & 1) {  // the line [line_start, p] ends
-        const size_t n = p + 1 - line_start;
-        while (n + 1 > cap) cap *= 2;
-        chunk.lines[chunk.line_count++] = {line_start, n, seen, matched};
-        seen = matched = false;
-        line_start = p + 1;
-        if (chunk.line_count == kChunkLines)
-          result.selected += FinishChunk(s, name_prefix, &chunk, out, flush_to);
-        events &= events - 1;
-        continue;
-      }
-      // A hint: may a field start here?  Only in question within 4 bytes of
-      // the line's end (the limit is never below n - 4).
-      const uint64_t nl_ahead = static_cast<uint64_t>(newlines >> (off + 1)) & 0xF;
-      if (nl_ahead != 0 || p + 5 > end) {
-        const size_t line_end =
-            nl_ahead != 0 ? p + 1 + static_cast<size_t>(__builtin_ctzll(nl_ahead)) + 1 : end;
-        if (!FieldMayStart(p - line_start, line_end - line_start, cap)) {
-          result.cap_sensitive = true;  // a larger buffer might have let it start
+  // Spans of kSpanBlocks blocks are classified at once, plus the block
+  // after them (the look-ahead of their last block).
+  BlockBits bits[kSpanBlocks + 1];
+  for (size_t span = begin; span < end; span += 64 * kSpanBlocks) {
+    const size_t blocks = std::min(kSpanBlocks, (end - span + 63) / 64);
+    classify_(s, span, blocks + 1, end, size, v4_, v6_, bits);
+    for (size_t k = 0; k < blocks; ++k) {
+      const size_t block = span + 64 * k;
+      const BlockBits& m = bits[k];
+      const BlockBits& ahead = bits[k + 1];
+      uint64_t events = m.v4_hint | m.v6_hint;
+      if (cursor > block) events = cursor - block >= 64 ? 0 : events & (~uint64_t{0} << (cursor - block));
+      events |= m.newline;
+      const unsigned __int128 newlines = (static_cast<unsigned __int128>(ahead.newline) << 64) | m.newline;
+      while (events != 0) {
+        const size_t off = static_cast<size_t>(__builtin_ctzll(events));
+        const size_t p = block + off;
+        if ((m.newline >> off) & 1) {  // the line [line_start, p] ends
+          const size_t n = p + 1 - line_start;
+          while (n + 1 > cap) cap *= 2;
+          chunk.lines[chunk.line_count++] = {line_start, n, seen, matched};
+          seen = matched = false;
+          line_start = p + 1;
+          if (chunk.line_count == kChunkLines)
+            result.selected += FinishChunk(s, name_prefix, &chunk, out, flush_to);
           events &= events - 1;
           continue;
         }
-      }
-      const bool is_v4 = (v4_hints >> off) & 1;
-      uint32_t a4 = 0;
-      net::Uint128 a6 = 0;
-      const size_t r = ParseFieldAt(s, p, end, m, &ahead, off, is_v4, &a4, &a6);
-      if (r & kParsedBit) {
-        seen = true;
-        if (is_v4) {
-          chunk.keys.push_back(a4);
-          chunk.key_line.push_back(static_cast<uint32_t>(chunk.line_count));
-        } else if (!matched) {
-          matched = matcher_.ContainsV6(a6);
+        // A hint: may a field start here?  Only in question within 4 bytes
+        // of the line's end (the limit is never below n - 4).
+        const uint64_t nl_ahead = static_cast<uint64_t>(newlines >> (off + 1)) & 0xF;
+        if (nl_ahead != 0 || p + 5 > end) {
+          const size_t line_end =
+              nl_ahead != 0 ? p + 1 + static_cast<size_t>(__builtin_ctzll(nl_ahead)) + 1 : end;
+          if (!FieldMayStart(p - line_start, line_end - line_start, cap)) {
+            result.cap_sensitive = true;  // a larger buffer might have let it start
+            events &= events - 1;
+            continue;
+          }
         }
+        const bool is_v4 = (m.v4_hint >> off) & 1;
+        uint32_t a4 = 0;
+        net::Uint128 a6 = 0;
+        const size_t r = ParseFieldAt(s, p, end, m, ahead, off, is_v4, &a4, &a6);
+        if (r & kParsedBit) {
+          seen = true;
+          if (is_v4) {
+            chunk.keys.push_back(a4);
+            chunk.key_line.push_back(static_cast<uint32_t>(chunk.line_count));
+          } else if (!matched) {
+            matched = matcher_.ContainsV6(a6);
+          }
+        }
+        cursor = p + (r & ~kParsedBit);
+        if (cursor - block >= 64) break;  // a field holds no '\n': nothing left in this block
+        events &= ~uint64_t{0} << (cursor - block);
       }
-      cursor = p + (r & ~kParsedBit);
-      if (cursor - block >= 64) break;  // a field holds no '\n': nothing left in this block
-      events &= ~uint64_t{0} << (cursor - block);
     }
   }
   if (line_start < end) {  // a last line without '\n'
@@ -853,7 +718,7 @@ bool HuntScanner::ParseIPv6(std::string_view text, net::Uint128* out) {
   return InetPton6(text.data(), text.size(), out);
 }
 
-std::vector<HuntToken> HuntScanner::Tokens(std::string_view line, bool v4, bool v6, bool reference) {
+std::vector<HuntToken> HuntScanner::Tokens(std::string_view line, bool v4, bool v6, bool reference, hunt::Isa isa) {
   std::vector<HuntToken> tokens;
   std::string copy(line);
   copy.push_back('\n');
@@ -868,7 +733,7 @@ std::vector<HuntToken> HuntScanner::Tokens(std::string_view line, bool v4, bool 
   if (reference)
     ScanLineReference(copy.data(), copy.size(), copy.size(), v4, v6, on_v4, on_v6);
   else
-    ScanLine(copy.data(), copy.size(), copy.size(), copy.size(), v4, v6, on_v4, on_v6);
+    ScanLine(hunt::Classifier(isa), copy.data(), copy.size(), copy.size(), copy.size(), v4, v6, on_v4, on_v6);
   return tokens;
 }
 

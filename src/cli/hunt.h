@@ -27,13 +27,15 @@
 // lines containing NUL bytes (grepcidr's fgets/strlen handling glues them to
 // the next line).
 //
-// How: the file is classified 64 bytes at a time into bitmaps (digit, hex
-// digit, letter, '.', ':', '\n'; SSE2), each block once: the next block's
-// bitmaps serve as the look-ahead.  The hint rules above become bit
-// operations, so only positions where a hint fires are visited, and a
+// How: the file is classified 64 bytes at a time into bitmaps ('\n', the
+// hints, field bytes, letters, '.', ':'; hunt_classify.h), 4 KiB at once
+// with the widest vector instructions the CPU has (AVX-512BW, AVX2 or
+// SSE2).  The hint rules above become bit operations there, so only
+// positions where a hint fires are visited, and a
 // field is measured and rejected on the bitmaps of the 64 bytes from its
 // start (letters, dot/colon counts) before any parser runs.  IPv4 fields
-// with three dots are parsed without branches on the parts' lengths; IPv6
+// with three dots are parsed without branches on the parts' lengths (a
+// part is the 4-byte word before its end, masked); IPv6
 // ones by an exact copy of glibc's inet_pton6 that needs no NUL-terminated
 // copy.  IPv4 addresses of 1024 lines are looked up together
 // (PrefixMatcher::ContainsBatchV4), then those lines printed.
@@ -61,6 +63,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cli/hunt_classify.h"
 #include "net/matcher.h"
 
 namespace tw::cli {
@@ -85,8 +88,10 @@ class HuntScanner {
   // `threads` > 1 lets ScanFile cut files larger than `piece_bytes` into
   // pieces of about that size (at line ends) scanned by that many threads;
   // the output is the same as with one thread.
+  // `isa`: the classifier's instruction set (tests try each; see
+  // hunt_classify.h).
   HuntScanner(const net::PrefixMatcher& matcher, HuntOptions options, int threads = 1,
-              size_t piece_bytes = size_t{4} << 20);
+              size_t piece_bytes = size_t{4} << 20, hunt::Isa isa = hunt::BestIsa());
 
   // Scans `data` (a whole file) and appends the selected lines to `*out`,
   // each prefixed by `name_prefix` ("FILE:" with several files, else "").
@@ -107,7 +112,8 @@ class HuntScanner {
   // in order, as if both families had patterns when `v4`/`v6` say so.  The
   // tokenizer alone, for tests; no matching.  `reference` uses the plain
   // position-by-position emulation instead of the bitmap scanner hunt runs.
-  static std::vector<HuntToken> Tokens(std::string_view line, bool v4, bool v6, bool reference = false);
+  static std::vector<HuntToken> Tokens(std::string_view line, bool v4, bool v6, bool reference = false,
+                                       hunt::Isa isa = hunt::BestIsa());
 
   // inet_pton(AF_INET6) as the C library (glibc 2.26+) answers it, on
   // `text` without a NUL: the parser hunt uses.  Exposed for tests.
@@ -161,6 +167,7 @@ class HuntScanner {
   bool v6_;
   int threads_;
   size_t piece_bytes_;
+  hunt::ClassifyFn classify_;
   uint64_t rescanned_pieces_ = 0;
 };
 

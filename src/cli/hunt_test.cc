@@ -117,7 +117,8 @@ TEST(HuntTokens, IPv6ParserAgreesWithInetPton) {
 
 // The bitmap scanner hunt runs finds exactly the tokens of the plain
 // position-by-position emulation, on random text dense in address-like
-// characters, across 64-byte block boundaries.
+// characters, across 64-byte block boundaries, with every classifier the
+// CPU runs.
 TEST(HuntTokens, BitmapScannerAgreesWithReference) {
   std::mt19937 rng(17);
   const std::string alphabet =
@@ -136,8 +137,10 @@ TEST(HuntTokens, BitmapScannerAgreesWithReference) {
     }
     for (int fam = 1; fam < 4; ++fam) {
       bool v4 = fam & 1, v6 = fam & 2;
-      ASSERT_EQ(HuntScanner::Tokens(line, v4, v6), HuntScanner::Tokens(line, v4, v6, /*reference=*/true))
-          << "v4=" << v4 << " v6=" << v6 << " line: " << line;
+      const Tokens want = HuntScanner::Tokens(line, v4, v6, /*reference=*/true);
+      for (hunt::Isa isa : hunt::SupportedIsas())
+        ASSERT_EQ(HuntScanner::Tokens(line, v4, v6, false, isa), want)
+            << hunt::IsaName(isa) << " v4=" << v4 << " v6=" << v6 << " line: " << line;
     }
   }
 }
@@ -197,8 +200,8 @@ TEST(HuntScan, ReproducesGrepcidrLineBufferQuirks) {
   EXPECT_EQ(Scan(set, grown), "");
 }
 
-// The streaming scanner (whole file in 64-byte blocks) prints what the
-// line-by-line one prints, on random files: short and long lines (around
+// The streaming scanner (whole file in 64-byte blocks), with each
+// classifier, prints what the line-by-line one prints, on random files: short and long lines (around
 // grepcidr's 512/1024-byte buffer), '\r', last lines with and without '\n',
 // and every option.
 TEST(HuntScan, StreamingAgreesWithLineByLine) {
@@ -225,14 +228,20 @@ TEST(HuntScan, StreamingAgreesWithLineByLine) {
       options.include_no_ip = o == 2;
       options.count = o == 3;
       for (const net::PrefixMatcher* m : {&both_families, &v4_family}) {
-        HuntScanner a(*m, options), b(*m, options);
+        HuntScanner b(*m, options, 1, size_t{4} << 20, hunt::Isa::kPortable);
+        std::string out_b;
+        const uint64_t nb = b.ScanFileByLine(data, "f:", &out_b);
+        for (hunt::Isa isa : hunt::SupportedIsas()) {
+          HuntScanner a(*m, options, 1, size_t{4} << 20, isa);
+          std::string out_a;
+          const uint64_t na = a.ScanFile(data, "f:", &out_a);
+          ASSERT_EQ(out_a, out_b) << hunt::IsaName(isa) << " option set " << o << " data: " << data;
+          ASSERT_EQ(na, nb);
+        }
         // Two threads, pieces of one line each: every line starts a piece.
         HuntScanner split(*m, options, /*threads=*/2, /*piece_bytes=*/1);
-        std::string out_a, out_b, out_split;
-        uint64_t na = a.ScanFile(data, "f:", &out_a), nb = b.ScanFileByLine(data, "f:", &out_b);
-        uint64_t ns = split.ScanFile(data, "f:", &out_split);
-        ASSERT_EQ(out_a, out_b) << "option set " << o << " data: " << data;
-        ASSERT_EQ(na, nb);
+        std::string out_split;
+        const uint64_t ns = split.ScanFile(data, "f:", &out_split);
         ASSERT_EQ(out_split, out_b) << "option set " << o << " data: " << data;
         ASSERT_EQ(ns, nb);
       }

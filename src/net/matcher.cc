@@ -96,9 +96,17 @@ void PrefixMatcher::BuildV4(const std::vector<V4Range>& ranges) {
 
 bool PrefixMatcher::ContainsV6(Uint128 a) const {
   // The first range whose end is >= a; a is in the set iff it starts <= a.
-  auto it =
-      std::lower_bound(v6_.begin(), v6_.end(), a, [](const V6Range& r, Uint128 x) { return r.last < x; });
-  return it != v6_.end() && it->first <= a;
+  // A lower bound without branches on the comparisons (random addresses
+  // make them unpredictable): the halving steps depend on n alone.
+  if (v6_.empty()) return false;
+  const V6Range* base = v6_.data();
+  size_t n = v6_.size();
+  while (n > 1) {
+    const size_t half = n / 2;
+    base += half & (size_t{0} - static_cast<size_t>(base[half - 1].last < a));
+    n -= half;
+  }
+  return base->last >= a && base->first <= a;
 }
 
 void PrefixMatcher::ContainsBatchV4(std::span<const uint32_t> keys, std::span<uint8_t> out) const {
