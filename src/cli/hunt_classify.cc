@@ -5,12 +5,14 @@
 #define TW_HUNT_X86 1
 #endif
 
-
-
-#define TW_HUNT_PREFETCH 8192
 namespace tw::cli::hunt {
 
 namespace {
+
+// How far ahead of the block being classified its data is prefetched: a
+// file's pages are not contiguous, so the hardware prefetcher stops at each
+// 4 KiB page; this starts the next pages' reads early.
+constexpr size_t kPrefetchBytes = 8192;
 
 // The classes of 64 bytes.
 struct Raw {
