@@ -5,6 +5,8 @@
 #include <cstring>
 #include <new>
 
+#include <sys/mman.h>
+
 namespace tw::net {
 
 namespace {
@@ -15,27 +17,80 @@ uint64_t BitSpan(unsigned lo, unsigned hi) {
   return upto_hi & ~((uint64_t{1} << lo) - 1);
 }
 
-template <typename T>
-T* AllocZeroed(size_t n) {
-  if (n == 0) n = 1;
-  void* p = std::aligned_alloc(alignof(T), n * sizeof(T));
-  if (p == nullptr) throw std::bad_alloc();  // as std::vector would
-  std::memset(p, 0, n * sizeof(T));
-  return static_cast<T*>(p);
-}
+// Memory of this size or more comes straight from mmap: already zero (no
+// memset), and in transparent huge pages where the kernel has them, so a
+// large level 1 costs a few page faults instead of thousands.
+constexpr size_t kMapBytes = size_t{1} << 20;
 
 }  // namespace
 
-void PrefixMatcher::FreeAligned::operator()(void* p) const { std::free(p); }
+template <typename T>
+std::unique_ptr<T[], PrefixMatcher::FreeAligned> PrefixMatcher::AllocZeroed(size_t n) {
+  const size_t bytes = std::max<size_t>(n, 1) * sizeof(T);
+  if (bytes >= kMapBytes) {
+    void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) throw std::bad_alloc();  // as std::vector would
+    madvise(p, bytes, MADV_HUGEPAGE);             // a hint: refused where THP is off
+    return std::unique_ptr<T[], FreeAligned>(static_cast<T*>(p), FreeAligned{bytes});
+  }
+  void* p = std::aligned_alloc(alignof(T), (bytes + alignof(T) - 1) / alignof(T) * alignof(T));
+  if (p == nullptr) throw std::bad_alloc();
+  std::memset(p, 0, bytes);
+  return std::unique_ptr<T[], FreeAligned>(static_cast<T*>(p), FreeAligned{0});
+}
+
+void PrefixMatcher::FreeAligned::operator()(void* p) const {
+  if (mapped_bytes > 0)
+    munmap(p, mapped_bytes);
+  else
+    std::free(p);
+}
 
 PrefixMatcher::PrefixMatcher(const CidrSet& set) : v4_(set.v4_ranges()), v6_(set.v6_ranges()) {
   if (!v4_.empty()) BuildV4(v4_);
 }
 
 void PrefixMatcher::BuildV4(const std::vector<V4Range>& ranges) {
-  blocks_.reset(AllocZeroed<Block>(kBlocks));
-  Block* blocks = blocks_.get();
+  // Each range covers whole /24s (full bits in level 1) and at most two
+  // partial ones at its ends (leaves).  Ranges are sorted, so a /24 shared
+  // by several ranges is always the last partial one seen.  Two passes over
+  // the ranges: the first counts the leaves so they are allocated once, in
+  // /24 order, and written in place by the second.
+  auto for_each_part = [&ranges](auto&& full, auto&& partial) {
+    for (const V4Range& r : ranges) {
+      const uint32_t u1 = r.first >> 8, u2 = r.last >> 8;
+      const unsigned lo = r.first & 255, hi = r.last & 255;
+      if (u1 == u2) {
+        if (lo == 0 && hi == 255)
+          full(u1, u1);
+        else
+          partial(u1, lo, hi);
+        continue;
+      }
+      if (lo == 0)
+        full(u1, u1);
+      else
+        partial(u1, lo, 255);
+      if (u1 + 1 <= u2 - 1) full(u1 + 1, u2 - 1);
+      if (hi == 255)
+        full(u2, u2);
+      else
+        partial(u2, 0, hi);
+    }
+  };
+  size_t leaves = 0;
+  int64_t last_unit = -1;
+  for_each_part([](uint32_t, uint32_t) {},
+                [&](uint32_t unit, unsigned, unsigned) {
+                  if (unit != last_unit) ++leaves, last_unit = unit;
+                });
 
+  blocks_ = AllocZeroed<Block>(kBlocks);
+  leaves_ = AllocZeroed<Leaf>(leaves);
+  leaf_count_ = leaves;
+  Block* blocks = blocks_.get();
+  Leaf* leaf = leaves_.get() - 1;  // the leaf being filled
+  last_unit = -1;
   // Marks /24s [u, v] as wholly in the set, a 64-bit word at a time.
   auto set_full = [blocks](uint32_t u, uint32_t v) {
     while (u <= v) {
@@ -46,51 +101,24 @@ void PrefixMatcher::BuildV4(const std::vector<V4Range>& ranges) {
       u = (blk + 1) << 6;
     }
   };
-
-  // Leaves in /24 order; ranges are sorted, so a /24 shared by several
-  // ranges is always the last one added.
-  std::vector<std::pair<uint32_t, Leaf>> leaves;
   auto set_partial = [&](uint32_t unit, unsigned lo, unsigned hi) {
-    if (leaves.empty() || leaves.back().first != unit) {
-      leaves.push_back({unit, Leaf{}});
+    if (unit != last_unit) {
+      ++leaf;
+      last_unit = unit;
       blocks[unit >> 6].mixed |= uint64_t{1} << (unit & 63);
     }
-    Leaf& leaf = leaves.back().second;
     for (unsigned w = lo >> 6; w <= hi >> 6; ++w) {
       unsigned a = w == (lo >> 6) ? (lo & 63) : 0;
       unsigned b = w == (hi >> 6) ? (hi & 63) : 63;
-      leaf.w[w] |= BitSpan(a, b);
+      leaf->w[w] |= BitSpan(a, b);
     }
   };
+  for_each_part(set_full, set_partial);
 
-  for (const V4Range& r : ranges) {
-    uint32_t u1 = r.first >> 8, u2 = r.last >> 8;
-    unsigned lo = r.first & 255, hi = r.last & 255;
-    if (u1 == u2) {
-      if (lo == 0 && hi == 255)
-        set_full(u1, u1);
-      else
-        set_partial(u1, lo, hi);
-      continue;
-    }
-    if (lo == 0)
-      set_full(u1, u1);
-    else
-      set_partial(u1, lo, 255);
-    if (u1 + 1 <= u2 - 1) set_full(u1 + 1, u2 - 1);
-    if (hi == 255)
-      set_full(u2, u2);
-    else
-      set_partial(u2, 0, hi);
-  }
-
-  leaf_count_ = leaves.size();
-  leaves_.reset(AllocZeroed<Leaf>(leaf_count_));
-  for (size_t i = 0; i < leaves.size(); ++i) leaves_[i] = leaves[i].second;
   uint32_t base = 0;
   for (size_t i = 0; i < kBlocks; ++i) {
     blocks[i].base = base;
-    base += static_cast<uint32_t>(std::popcount(blocks[i].mixed));
+    base += PopCount(blocks[i].mixed);
   }
 }
 

@@ -114,9 +114,15 @@ class PrefixMatcher {
 #endif
   }
 
+  // Frees what AllocZeroed returned: munmap for `mapped_bytes` > 0, else free.
   struct FreeAligned {
+    FreeAligned() : mapped_bytes(0) {}
+    explicit FreeAligned(size_t bytes) : mapped_bytes(bytes) {}
     void operator()(void* p) const;
+    size_t mapped_bytes;
   };
+  template <typename T>
+  static std::unique_ptr<T[], FreeAligned> AllocZeroed(size_t n);
   static constexpr size_t kBlocks = size_t{1} << 18;
 
   void BuildV4(const std::vector<V4Range>& ranges);
