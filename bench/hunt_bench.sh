@@ -8,6 +8,7 @@
 # threads (one per core); a second line shows it on one thread
 # (--threads 1).  Reported, never asserted.
 #   bench/hunt_bench.sh [BIN_DIR]      (default: build/bin)
+# Last, the scanner alone in memory per classifier instruction set (tw_bench).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BIN=${1:-$ROOT/build/bin}
@@ -91,3 +92,9 @@ printf '%-28s %10s %10s %10s %12s %7.1fx   (CPU seconds, user + system, one run 
   "$(echo "$c_gc / $c_tw" | bc -l)"
 echo "  load average before the runs: $load"
 [ "$same" = yes ] || echo "!! outputs differ"
+# The scanner alone, in memory, with each classifier this CPU runs (the
+# command above uses the fastest): see bench/hunt_scan_bench.cc.
+if [ -x "$BIN/tw_bench" ]; then
+  echo "  scanner in memory, one thread, per classifier (bytes/s; lines/s = items_per_second):"
+  "$BIN/tw_bench" --benchmark_filter='^BM_HuntScan' 2>/dev/null | awk '/^BM_HuntScan/ {print "    " $0}' || true
+fi
