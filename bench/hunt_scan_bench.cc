@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "cli/hunt.h"
-#include "cli/hunt_classify.h"
+#include "cli/hunt_kernels.h"
 #include "net/cidr_set.h"
 #include "net/matcher.h"
 

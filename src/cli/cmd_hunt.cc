@@ -26,7 +26,7 @@
 #include "cli/commands.h"
 #include "cli/input_file.h"
 #include "cli/hunt.h"
-#include "cli/hunt_classify.h"
+#include "cli/hunt_kernels.h"
 #include "feeds/ingest.h"
 #include "feeds/parse/feed_format.h"
 #include "model/admit.h"
@@ -255,66 +255,31 @@ using hunt::BlockBits;
 // bits are `lo` and the following block's are `hi` (0 <= off < 64).
 inline uint64_t From(uint64_t lo, uint64_t hi, size_t off) { return (lo >> off) | ((hi << 1) << (63 - off)); }
 
-// The 4 bytes before s + e as a little-endian word: s[e - 1] is its top byte.
-inline uint32_t Load4Before(const char* s, size_t e) {
-  uint32_t w;
-  std::memcpy(&w, s + e - 4, 4);
-  if constexpr (std::endian::native == std::endian::big) w = __builtin_bswap32(w);
-  return w;
-}
-
-// One part of a dotted address: the `len` digits ending at s[e] (read as
-// the word before e, its other bytes masked off).  Sets *bad unless it is
-// 1-3 digits without a leading zero and at most 255.  The bytes are known
-// to be digits: no borrow crosses a kept byte.
-inline uint32_t DottedPart(const char* s, size_t e, size_t len, uint32_t* bad) {
-  static constexpr uint32_t kKeep[4] = {0, 0xFF000000u, 0xFFFF0000u, 0xFFFFFF00u};
-  const uint32_t keep = kKeep[len & 3];
-  const uint64_t d = (Load4Before(s, e) & keep) - (0x30303030u & keep);
-  const uint32_t v = static_cast<uint32_t>((d >> 24) + ((d >> 16) & 0xFF) * 10 + ((d >> 8) & 0xFF) * 100);
-  const uint32_t first = static_cast<uint32_t>((d >> (32 - 8 * (len & 3))) & 0xFF);
-  *bad |= static_cast<uint32_t>(len - 1 > 2) | static_cast<uint32_t>(v > 255) |
-          (static_cast<uint32_t>(len >= 2) & static_cast<uint32_t>(first == 0));
-  return v;
-}
-
-// ParseV4 of the field s[p, p+len) (len <= 15) whose bytes are digits
-// except the dots at the positions set in `dots` (bit i = byte p+i): the
-// same answers, without branches on the parts' lengths.  Needs 3 readable
-// bytes before p (p >= 3).
-inline bool ParseV4Dotted(const char* s, size_t p, size_t len, uint64_t dots, uint32_t* out) {
-  const uint64_t d2 = dots & (dots - 1), d3 = d2 & (d2 - 1);
-  if (d3 == 0 || (d3 & (d3 - 1)) != 0) return false;  // not exactly three dots
-  const size_t e0 = static_cast<size_t>(__builtin_ctzll(dots)), e1 = static_cast<size_t>(__builtin_ctzll(d2)),
-               e2 = static_cast<size_t>(__builtin_ctzll(d3));
-  uint32_t bad = 0;
-  const uint32_t a = DottedPart(s, p + e0, e0, &bad), b = DottedPart(s, p + e1, e1 - e0 - 1, &bad),
-                 c = DottedPart(s, p + e2, e2 - e1 - 1, &bad), d = DottedPart(s, p + len, len - e2 - 1, &bad);
-  *out = a << 24 | b << 16 | c << 8 | d;
-  return bad == 0;
-}
-
 // The field at s[p] where a hint fired (`is_v4`: the IPv4 hint, else an
 // IPv6 one), `m` the bits of the block holding p at offset `off`, `next`
 // those of the following block, `end` where the classified bytes end.
-// Returns the field's length, with kParsedBit set when it parsed (into *a4
-// or *a6).  Fields shorter than 64 bytes are checked on the bitmaps first
-// (letters, dot and colon counts) so most non-addresses never reach a
-// parser; longer ones (never addresses) are measured byte by byte.
+// Returns the field's length, with kParsedBit set when an IPv6 field
+// parsed (into *a6) and kV4Bit when an IPv4 one may be an address (7-15
+// digits and dots, their dots in *dots): the caller parses those, a batch
+// at a time.  Fields shorter than 64 bytes are checked on the bitmaps
+// first (letters, dot and colon counts) so most non-addresses never reach
+// a parser; longer ones (never addresses) are measured byte by byte.
 constexpr size_t kParsedBit = size_t{1} << 62;
+constexpr size_t kV4Bit = size_t{1} << 61;
+constexpr size_t kLenMask = kV4Bit - 1;
 
 __attribute__((always_inline)) inline size_t ParseFieldAt(const char* s, size_t p, size_t end,
                                                           const BlockBits& m, const BlockBits& next,
-                                                          size_t off, bool is_v4, uint32_t* a4,
+                                                          size_t off, bool is_v4, uint16_t* dots,
                                                           net::Uint128* a6) {
   const uint64_t field4 = From(m.field4, next.field4, off), dot = From(m.dot, next.dot, off);
   if (is_v4) {
     if (~field4 == 0) return FieldLen(s, p, end, kV4Field);  // 64+ bytes: too long to parse
     const size_t len = static_cast<size_t>(__builtin_ctzll(~field4));
     const uint64_t in_field = (uint64_t{1} << len) - 1;
-    if (len > 15 || (From(m.alpha, next.alpha, off) & in_field) != 0) return len;
-    const bool ok = p >= 3 ? ParseV4Dotted(s, p, len, dot & in_field, a4) : ParseV4(s + p, len, a4);
-    return len | (ok ? kParsedBit : 0);
+    if (len > 15 || len < 7 || (From(m.alpha, next.alpha, off) & in_field) != 0) return len;
+    *dots = static_cast<uint16_t>(dot & in_field);
+    return len | kV4Bit;
   }
   const uint64_t colon = From(m.colon, next.colon, off), field6 = field4 | colon;
   if (~field6 == 0) return FieldLen(s, p, end, kV6Field);
@@ -322,11 +287,11 @@ __attribute__((always_inline)) inline size_t ParseFieldAt(const char* s, size_t 
   const uint64_t in_field = (uint64_t{1} << len) - 1;
   const uint64_t colons = colon & in_field;
   const bool dbl = (colons & (colons >> 1)) != 0;
-  const bool dots = (dot & in_field) != 0;
+  const bool has_dots = (dot & in_field) != 0;
   // ParseV6's own checks, on the bitmaps: hex digits, ':' and '.' only,
   // enough colons; then the parser.
   const bool plausible = (From(m.nonhex, next.nonhex, off) & in_field) == 0 &&
-                         (dbl || Pop64(colons) >= (dots ? 6 : 7)) && len <= 45 && len >= 2;
+                         (dbl || Pop64(colons) >= (has_dots ? 6 : 7)) && len <= 45 && len >= 2;
   return len | (plausible && InetPton6(s + p, len, a6) ? kParsedBit : 0);
 }
 
@@ -334,8 +299,8 @@ __attribute__((always_inline)) inline size_t ParseFieldAt(const char* s, size_t 
 // byte classes give every position where a hint fires, and only those are
 // visited.  `avail` = bytes readable from s (>= n).
 template <typename OnV4, typename OnV6>
-void ScanLine(hunt::ClassifyFn classify, const char* s, size_t n, size_t limit, size_t avail, bool v4, bool v6,
-              OnV4&& on_v4, OnV6&& on_v6) {
+void ScanLine(hunt::ClassifyFn classify, hunt::ParseV4Fn parse_v4, const char* s, size_t n, size_t limit,
+              size_t avail, bool v4, bool v6, OnV4&& on_v4, OnV6&& on_v6) {
   if (!v4 && !v6) return;
   size_t p = 0;
   size_t block = 0;
@@ -350,13 +315,20 @@ void ScanLine(hunt::ClassifyFn classify, const char* s, size_t n, size_t limit, 
       p = block + static_cast<size_t>(__builtin_ctzll(hints));
       const size_t off = p - block;
       const bool is_v4 = (m.v4_hint >> off) & 1;
-      uint32_t a4 = 0;
+      uint16_t dots = 0;
       net::Uint128 a6 = 0;
-      const size_t len = ParseFieldAt(s, p, n, m, bits[1], off, is_v4, &a4, &a6);
-      if (len & kParsedBit) {
-        if (is_v4 ? on_v4(a4, s + p, len & ~kParsedBit) : on_v6(a6, s + p, len & ~kParsedBit)) return;
+      const size_t r = ParseFieldAt(s, p, n, m, bits[1], off, is_v4, &dots, &a6);
+      const size_t len = r & kLenMask;
+      if (r & kV4Bit) {
+        const hunt::V4Field field{p, 0, dots, static_cast<uint8_t>(len)};
+        uint32_t a4 = 0;
+        uint8_t ok = 0;
+        parse_v4(s, avail, &field, 1, &a4, &ok);
+        if (ok && on_v4(a4, s + p, len)) return;
+      } else if ((r & kParsedBit) && on_v6(a6, s + p, len)) {
+        return;
       }
-      p += len & ~kParsedBit;
+      p += len;
       if (p - block >= 64) break;
       hints &= ~uint64_t{0} << (p - block);
     }
@@ -433,7 +405,8 @@ HuntScanner::HuntScanner(const net::PrefixMatcher& matcher, HuntOptions options,
       v6_(matcher.has_v6()),
       threads_(threads),
       piece_bytes_(piece_bytes),
-      classify_(hunt::Classifier(isa)) {}
+      classify_(hunt::Classifier(isa)),
+      parse_v4_(hunt::V4Parser(isa)) {}
 
 void HuntScanner::CollectLine(const char* line, size_t n, size_t limit, size_t avail, uint32_t index,
                               Chunk* chunk) const {
@@ -452,11 +425,25 @@ void HuntScanner::CollectLine(const char* line, size_t n, size_t limit, size_t a
   if (options_.strict_start)
     ScanLineStart(line, n, v4_, v6_, on_v4, on_v6);
   else
-    ScanLine(classify_, line, n, limit, avail, v4_, v6_, on_v4, on_v6);
+    ScanLine(classify_, parse_v4_, line, n, limit, avail, v4_, v6_, on_v4, on_v6);
 }
 
-uint64_t HuntScanner::FinishChunk(const char* data, std::string_view name_prefix, Chunk* chunk,
-                                  std::string* out, std::ostream* flush_to) const {
+uint64_t HuntScanner::FinishChunk(const char* data, size_t data_size, std::string_view name_prefix,
+                                  Chunk* chunk, std::string* out, std::ostream* flush_to) const {
+  // IPv4 fields ScanRange found: parsed together, the addresses join the keys.
+  if (!chunk->fields.empty()) {
+    const size_t n = chunk->fields.size();
+    chunk->parsed.resize(n);
+    chunk->parsed_ok.resize(n);
+    parse_v4_(data, data_size, chunk->fields.data(), n, chunk->parsed.data(), chunk->parsed_ok.data());
+    for (size_t k = 0; k < n; ++k) {
+      if (!chunk->parsed_ok[k]) continue;
+      chunk->keys.push_back(chunk->parsed[k]);
+      chunk->key_line.push_back(chunk->fields[k].line);
+      chunk->lines[chunk->fields[k].line].seen = true;
+    }
+    chunk->fields.clear();
+  }
   chunk->hits.resize(chunk->keys.size());
   matcher_.ContainsBatchV4(chunk->keys, chunk->hits);
   for (size_t k = 0; k < chunk->keys.size(); ++k) {
@@ -504,10 +491,10 @@ uint64_t HuntScanner::ScanFileByLine(std::string_view data, std::string_view nam
     const uint32_t index = static_cast<uint32_t>(chunk.line_count++);
     chunk.lines[index] = {pos, n, false, false};
     CollectLine(s + pos, n, limit, data.size() - pos, index, &chunk);
-    if (chunk.line_count == kChunkLines) selected += FinishChunk(s, name_prefix, &chunk, out, flush_to);
+    if (chunk.line_count == kChunkLines) selected += FinishChunk(s, data.size(), name_prefix, &chunk, out, flush_to);
     pos += n;
   }
-  selected += FinishChunk(s, name_prefix, &chunk, out, flush_to);
+  selected += FinishChunk(s, data.size(), name_prefix, &chunk, out, flush_to);
   return selected;
 }
 
@@ -661,7 +648,7 @@ HuntScanner::RangeResult HuntScanner::ScanRange(const char* s, size_t begin, siz
           seen = matched = false;
           line_start = p + 1;
           if (chunk.line_count == kChunkLines)
-            result.selected += FinishChunk(s, name_prefix, &chunk, out, flush_to);
+            result.selected += FinishChunk(s, size, name_prefix, &chunk, out, flush_to);
           events &= events - 1;
           continue;
         }
@@ -678,19 +665,17 @@ HuntScanner::RangeResult HuntScanner::ScanRange(const char* s, size_t begin, siz
           }
         }
         const bool is_v4 = (m.v4_hint >> off) & 1;
-        uint32_t a4 = 0;
+        uint16_t dots = 0;
         net::Uint128 a6 = 0;
-        const size_t r = ParseFieldAt(s, p, end, m, ahead, off, is_v4, &a4, &a6);
-        if (r & kParsedBit) {
+        const size_t r = ParseFieldAt(s, p, end, m, ahead, off, is_v4, &dots, &a6);
+        if (r & kV4Bit) {  // parsed with the chunk's others (FinishChunk)
+          chunk.fields.push_back(
+              {p, static_cast<uint32_t>(chunk.line_count), dots, static_cast<uint8_t>(r & kLenMask)});
+        } else if (r & kParsedBit) {
           seen = true;
-          if (is_v4) {
-            chunk.keys.push_back(a4);
-            chunk.key_line.push_back(static_cast<uint32_t>(chunk.line_count));
-          } else if (!matched) {
-            matched = matcher_.ContainsV6(a6);
-          }
+          if (!matched) matched = matcher_.ContainsV6(a6);
         }
-        cursor = p + (r & ~kParsedBit);
+        cursor = p + (r & kLenMask);
         if (cursor - block >= 64) break;  // a field holds no '\n': nothing left in this block
         events &= ~uint64_t{0} << (cursor - block);
       }
@@ -701,15 +686,12 @@ HuntScanner::RangeResult HuntScanner::ScanRange(const char* s, size_t begin, siz
     while (n + 1 > cap) cap *= 2;
     if (n + 1 >= 512) result.cap_sensitive = true;  // dropped or not depends on the buffer
     if (n + 1 == cap) {  // grepcidr loses it (see ScanFileByLine)
-      while (!chunk.key_line.empty() && chunk.key_line.back() == chunk.line_count) {
-        chunk.key_line.pop_back();
-        chunk.keys.pop_back();
-      }
+      while (!chunk.fields.empty() && chunk.fields.back().line == chunk.line_count) chunk.fields.pop_back();
     } else {
       chunk.lines[chunk.line_count++] = {line_start, n, seen, matched};
     }
   }
-  result.selected += FinishChunk(s, name_prefix, &chunk, out, flush_to);
+  result.selected += FinishChunk(s, size, name_prefix, &chunk, out, flush_to);
   result.end_cap = cap;
   return result;
 }
@@ -733,7 +715,8 @@ std::vector<HuntToken> HuntScanner::Tokens(std::string_view line, bool v4, bool 
   if (reference)
     ScanLineReference(copy.data(), copy.size(), copy.size(), v4, v6, on_v4, on_v6);
   else
-    ScanLine(hunt::Classifier(isa), copy.data(), copy.size(), copy.size(), copy.size(), v4, v6, on_v4, on_v6);
+    ScanLine(hunt::Classifier(isa), hunt::V4Parser(isa), copy.data(), copy.size(), copy.size(), copy.size(), v4, v6,
+             on_v4, on_v6);
   return tokens;
 }
 

@@ -28,17 +28,17 @@
 // the next line).
 //
 // How: the file is classified 64 bytes at a time into bitmaps ('\n', the
-// hints, field bytes, letters, '.', ':'; hunt_classify.h), 4 KiB at once
-// with the widest vector instructions the CPU has (AVX-512BW, AVX2 or
-// SSE2).  The hint rules above become bit operations there, so only
-// positions where a hint fires are visited, and a
-// field is measured and rejected on the bitmaps of the 64 bytes from its
-// start (letters, dot/colon counts) before any parser runs.  IPv4 fields
-// with three dots are parsed without branches on the parts' lengths (a
-// part is the 4-byte word before its end, masked); IPv6
-// ones by an exact copy of glibc's inet_pton6 that needs no NUL-terminated
-// copy.  IPv4 addresses of 1024 lines are looked up together
-// (PrefixMatcher::ContainsBatchV4), then those lines printed.
+// hints, field bytes, letters, '.', ':'), 4 KiB at once with the widest
+// vector instructions the CPU has (AVX-512BW, AVX2 or SSE2; see
+// hunt_kernels.h).  The hint rules above become bit operations there, so
+// only positions where a hint fires are visited, and a field is measured
+// and rejected on the bitmaps of the 64 bytes from its start (letters,
+// dot/colon counts) before any parser runs.  The IPv4 fields of 1024
+// lines are parsed together (one byte shuffle per address where the CPU
+// has SSSE3, else branch-free scalar code), their addresses looked up
+// together (PrefixMatcher::ContainsBatchV4), then those lines printed.
+// IPv6 fields are parsed on the spot by an exact copy of glibc's
+// inet_pton6 that needs no NUL-terminated copy.
 //
 // Threads: a file larger than a piece (4 MiB) is cut into pieces at line
 // ends; a pool of threads (one per core) takes pieces in order.  grepcidr's
@@ -63,7 +63,7 @@
 #include <string_view>
 #include <vector>
 
-#include "cli/hunt_classify.h"
+#include "cli/hunt_kernels.h"
 #include "net/matcher.h"
 
 namespace tw::cli {
@@ -88,8 +88,8 @@ class HuntScanner {
   // `threads` > 1 lets ScanFile cut files larger than `piece_bytes` into
   // pieces of about that size (at line ends) scanned by that many threads;
   // the output is the same as with one thread.
-  // `isa`: the classifier's instruction set (tests try each; see
-  // hunt_classify.h).
+  // `isa`: the kernels' instruction set (tests try each; see
+  // hunt_kernels.h).
   HuntScanner(const net::PrefixMatcher& matcher, HuntOptions options, int threads = 1,
               size_t piece_bytes = size_t{4} << 20, hunt::Isa isa = hunt::BestIsa());
 
@@ -134,6 +134,9 @@ class HuntScanner {
   struct Chunk {
     std::vector<LineState> lines;  // kChunkLines entries, `line_count` used
     size_t line_count = 0;
+    std::vector<hunt::V4Field> fields;  // IPv4 fields not parsed yet (ScanRange)
+    std::vector<uint32_t> parsed;       // ... their addresses
+    std::vector<uint8_t> parsed_ok;     // ... and which are addresses
     std::vector<uint32_t> keys;
     std::vector<uint32_t> key_line;  // index in `lines` of each key
     std::vector<uint8_t> hits;
@@ -149,9 +152,10 @@ class HuntScanner {
   // `avail` = bytes readable from `line` (to the end of the file).
   void CollectLine(const char* line, size_t n, size_t limit, size_t avail, uint32_t index,
                    Chunk* chunk) const;
-  // Looks the chunk's keys up, appends its selected lines, empties it.
-  uint64_t FinishChunk(const char* data, std::string_view name_prefix, Chunk* chunk, std::string* out,
-                       std::ostream* flush_to) const;
+  // Parses the chunk's IPv4 fields (`data` readable up to `data_size`),
+  // looks its keys up, appends its selected lines, empties it.
+  uint64_t FinishChunk(const char* data, size_t data_size, std::string_view name_prefix, Chunk* chunk,
+                       std::string* out, std::ostream* flush_to) const;
   // The streaming scan of the lines in [begin, end) of the file s[0, size)
   // (`begin` starts a line, `end` ends one or the file), with grepcidr's
   // buffer at `cap` bytes before the first line.
@@ -168,6 +172,7 @@ class HuntScanner {
   int threads_;
   size_t piece_bytes_;
   hunt::ClassifyFn classify_;
+  hunt::ParseV4Fn parse_v4_;
   uint64_t rescanned_pieces_ = 0;
 };
 
