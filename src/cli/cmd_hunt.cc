@@ -444,6 +444,15 @@ uint64_t HuntScanner::FinishChunk(const char* data, size_t data_size, std::strin
     }
     chunk->fields.clear();
   }
+  if (!chunk->keys6.empty()) {
+    chunk->hits.resize(chunk->keys6.size());
+    matcher_.ContainsBatchV6(chunk->keys6, chunk->hits);
+    for (size_t k = 0; k < chunk->keys6.size(); ++k) {
+      if (chunk->hits[k]) chunk->lines[chunk->key6_line[k]].matched = true;
+    }
+    chunk->keys6.clear();
+    chunk->key6_line.clear();
+  }
   chunk->hits.resize(chunk->keys.size());
   matcher_.ContainsBatchV4(chunk->keys, chunk->hits);
   for (size_t k = 0; k < chunk->keys.size(); ++k) {
@@ -671,9 +680,10 @@ HuntScanner::RangeResult HuntScanner::ScanRange(const char* s, size_t begin, siz
         if (r & kV4Bit) {  // parsed with the chunk's others (FinishChunk)
           chunk.fields.push_back(
               {p, static_cast<uint32_t>(chunk.line_count), dots, static_cast<uint8_t>(r & kLenMask)});
-        } else if (r & kParsedBit) {
+        } else if (r & kParsedBit) {  // looked up with the chunk's others
           seen = true;
-          if (!matched) matched = matcher_.ContainsV6(a6);
+          chunk.keys6.push_back(a6);
+          chunk.key6_line.push_back(static_cast<uint32_t>(chunk.line_count));
         }
         cursor = p + (r & kLenMask);
         if (cursor - block >= 64) break;  // a field holds no '\n': nothing left in this block
@@ -687,6 +697,10 @@ HuntScanner::RangeResult HuntScanner::ScanRange(const char* s, size_t begin, siz
     if (n + 1 >= 512) result.cap_sensitive = true;  // dropped or not depends on the buffer
     if (n + 1 == cap) {  // grepcidr loses it (see ScanFileByLine)
       while (!chunk.fields.empty() && chunk.fields.back().line == chunk.line_count) chunk.fields.pop_back();
+      while (!chunk.key6_line.empty() && chunk.key6_line.back() == chunk.line_count) {
+        chunk.key6_line.pop_back();
+        chunk.keys6.pop_back();
+      }
     } else {
       chunk.lines[chunk.line_count++] = {line_start, n, seen, matched};
     }

@@ -36,9 +36,9 @@
 // dot/colon counts) before any parser runs.  The IPv4 fields of 1024
 // lines are parsed together (one byte shuffle per address where the CPU
 // has SSSE3, else branch-free scalar code), their addresses looked up
-// together (PrefixMatcher::ContainsBatchV4), then those lines printed.
-// IPv6 fields are parsed on the spot by an exact copy of glibc's
-// inet_pton6 that needs no NUL-terminated copy.
+// together (PrefixMatcher::ContainsBatchV4, IPv6 ones by ContainsBatchV6),
+// then those lines printed.  IPv6 fields are parsed on the spot by an exact
+// copy of glibc's inet_pton6 that needs no NUL-terminated copy.
 //
 // Threads: a file larger than a piece (4 MiB) is cut into pieces at line
 // ends; a pool of threads (one per core) takes pieces in order.  grepcidr's
@@ -139,6 +139,8 @@ class HuntScanner {
     std::vector<uint8_t> parsed_ok;     // ... and which are addresses
     std::vector<uint32_t> keys;
     std::vector<uint32_t> key_line;  // index in `lines` of each key
+    std::vector<net::Uint128> keys6;  // IPv6 addresses (ScanRange)
+    std::vector<uint32_t> key6_line;
     std::vector<uint8_t> hits;
   };
   // What a scan of a range of lines found out about grepcidr's buffer.

@@ -137,6 +137,30 @@ bool PrefixMatcher::ContainsV6(Uint128 a) const {
   return base->last >= a && base->first <= a;
 }
 
+void PrefixMatcher::ContainsBatchV6(std::span<const Uint128> keys, std::span<uint8_t> out) const {
+  const size_t n = std::min(keys.size(), out.size());
+  if (v6_.empty()) {
+    std::memset(out.data(), 0, n);
+    return;
+  }
+  // ContainsV6's search for kGroup keys at once: the halving steps depend
+  // on the number of ranges alone, so the keys move in lockstep.
+  constexpr size_t kGroup = 8;
+  for (size_t start = 0; start < n; start += kGroup) {
+    const size_t m = std::min(kGroup, n - start);
+    const Uint128* k = keys.data() + start;
+    const V6Range* base[kGroup];
+    for (size_t i = 0; i < m; ++i) base[i] = v6_.data();
+    for (size_t len = v6_.size(); len > 1;) {
+      const size_t half = len / 2;
+      for (size_t i = 0; i < m; ++i)
+        base[i] += half & (size_t{0} - static_cast<size_t>(base[i][half - 1].last < k[i]));
+      len -= half;
+    }
+    for (size_t i = 0; i < m; ++i) out[start + i] = base[i]->last >= k[i] && base[i]->first <= k[i];
+  }
+}
+
 void PrefixMatcher::ContainsBatchV4(std::span<const uint32_t> keys, std::span<uint8_t> out) const {
   const size_t n = std::min(keys.size(), out.size());
   if (blocks_ == nullptr) {

@@ -16,8 +16,9 @@
 // ContainsBatchV4 prefetches level 1 for a group of keys, then their leaves,
 // so the misses of a group overlap.
 //
-// IPv6: sorted disjoint ranges with binary search (correct, not tuned: feeds
-// are overwhelmingly IPv4).
+// IPv6: sorted disjoint ranges with a branch-free binary search (feeds are
+// overwhelmingly IPv4); ContainsBatchV6 runs the searches of a group of
+// keys side by side, so their dependent loads overlap.
 //
 // What MatchedPrefix returns (`suspicious_prefix`): CidrSet merges
 // overlapping and adjacent feed entries, so the feed line that listed an
@@ -76,6 +77,8 @@ class PrefixMatcher {
   // out.size() must be >= keys.size().  Same answers as ContainsV4, with the
   // memory accesses of groups of keys overlapped (prefetch).
   void ContainsBatchV4(std::span<const uint32_t> keys, std::span<uint8_t> out) const;
+  // The same for IPv6: out[i] = ContainsV6(keys[i]) ? 1 : 0.
+  void ContainsBatchV6(std::span<const Uint128> keys, std::span<uint8_t> out) const;
 
   // The `suspicious_prefix` for `a` (see the file comment), or nullopt when
   // the set does not contain `a`.  A binary search: for hits, not the hot

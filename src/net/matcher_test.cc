@@ -158,6 +158,16 @@ TEST(PrefixMatcher, IPv6AgreesWithCidrSet) {
   for (Uint128 k : keys) {
     ASSERT_EQ(m.ContainsV6(k), set.Contains(IpAddr::V6(k))) << IpAddr::V6(k).ToString();
   }
+  // The batch answers the same, for any batch size (groups of 8 and a rest).
+  for (size_t n : {keys.size(), size_t{1}, size_t{7}, size_t{9}}) {
+    std::vector<uint8_t> batch(n, 2);
+    m.ContainsBatchV6(std::span<const Uint128>(keys.data(), n), batch);
+    for (size_t i = 0; i < n; ++i)
+      ASSERT_EQ(batch[i], set.Contains(IpAddr::V6(keys[i])) ? 1 : 0) << IpAddr::V6(keys[i]).ToString();
+  }
+  std::vector<uint8_t> none(3, 2);
+  PrefixMatcher().ContainsBatchV6(std::span<const Uint128>(keys.data(), 3), none);
+  EXPECT_EQ(none, std::vector<uint8_t>(3, 0));
   EXPECT_FALSE(m.ContainsV4(0));  // families are separate
   EXPECT_TRUE(m.has_v6());
   EXPECT_FALSE(m.has_v4());
