@@ -37,8 +37,9 @@
 // lines are parsed together (one byte shuffle per address where the CPU
 // has SSSE3, else branch-free scalar code), their addresses looked up
 // together (PrefixMatcher::ContainsBatchV4, IPv6 ones by ContainsBatchV6),
-// then those lines printed.  IPv6 fields are parsed on the spot by an exact
-// copy of glibc's inet_pton6 that needs no NUL-terminated copy.
+// then those lines printed.  IPv6 fields are parsed on the spot with glibc's
+// inet_pton6 rules: groups cut at the colons of the bitmap, each read as
+// one word (a byte-loop copy of inet_pton6 for fields with an IPv4 tail).
 //
 // Threads: a file larger than a piece (4 MiB) is cut into pieces at line
 // ends; a pool of threads (one per core) takes pieces in order.  grepcidr's
@@ -116,7 +117,8 @@ class HuntScanner {
                                        hunt::Isa isa = hunt::BestIsa());
 
   // inet_pton(AF_INET6) as the C library (glibc 2.26+) answers it, on
-  // `text` without a NUL: the parser hunt uses.  Exposed for tests.
+  // `text` without a NUL: the parsers hunt uses (a byte loop, and one on
+  // the colon bitmap for fields of hex digits and ':').  Exposed for tests.
   static bool ParseIPv6(std::string_view text, net::Uint128* out);
 
   // Pieces whose first scan assumed the wrong buffer capacity and were
