@@ -96,6 +96,26 @@ constexpr std::array<V4Pattern, 81> MakeV4Patterns() {
   return patterns;
 }
 constexpr std::array<V4Pattern, 81> kV4Patterns = MakeV4Patterns();
+
+// The four parts' digits shuffled into 32-bit lanes by the pattern of
+// their lengths, then each lane's hundreds*100 + tens*10 + units by two
+// multiply-adds, checked against 255 and the least value.  SSSE3: the
+// AVX2 and AVX-512 kernels inline it.
+__attribute__((target("ssse3"))) inline bool ParseV4Shuffle(const char* p, size_t len, uint64_t dots, uint32_t* out) {
+  size_t n[4];
+  if (!DottedLengths(dots, len, n)) return false;
+  const V4Pattern& pattern = kV4Patterns[(((n[0] - 1) * 3 + n[1] - 1) * 3 + n[2] - 1) * 3 + n[3] - 1];
+  const __m128i digits = _mm_sub_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)), _mm_set1_epi8('0'));
+  const __m128i lanes = _mm_shuffle_epi8(digits, _mm_load_si128(reinterpret_cast<const __m128i*>(pattern.shuffle)));
+  const __m128i pairs = _mm_maddubs_epi16(lanes, _mm_setr_epi8(100, 10, 1, 0, 100, 10, 1, 0, 100, 10, 1, 0, 100, 10, 1, 0));
+  const __m128i values = _mm_madd_epi16(pairs, _mm_set1_epi16(1));
+  const __m128i bad = _mm_or_si128(_mm_cmpgt_epi32(values, _mm_set1_epi32(255)),
+                                   _mm_cmpgt_epi32(_mm_load_si128(reinterpret_cast<const __m128i*>(pattern.least)), values));
+  if (_mm_movemask_epi8(bad) != 0) return false;
+  const __m128i bytes = _mm_shuffle_epi8(values, _mm_setr_epi8(12, 8, 4, 0, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1));
+  *out = static_cast<uint32_t>(_mm_cvtsi128_si32(bytes));
+  return true;
+}
 #endif
 
 namespace portable {
@@ -179,23 +199,8 @@ TW_HUNT_TARGET inline Raw Raw64(const char* p) {
   }
   return r;
 }
-// The four parts' digits shuffled into 32-bit lanes by the pattern of
-// their lengths, then each lane's hundreds*100 + tens*10 + units by two
-// multiply-adds, checked against 255 and the least value.
 TW_HUNT_TARGET inline bool ParseV4One(const char* p, size_t len, uint64_t dots, uint32_t* out) {
-  size_t n[4];
-  if (!DottedLengths(dots, len, n)) return false;
-  const V4Pattern& pattern = kV4Patterns[(((n[0] - 1) * 3 + n[1] - 1) * 3 + n[2] - 1) * 3 + n[3] - 1];
-  const __m128i digits = _mm_sub_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)), _mm_set1_epi8('0'));
-  const __m128i lanes = _mm_shuffle_epi8(digits, _mm_load_si128(reinterpret_cast<const __m128i*>(pattern.shuffle)));
-  const __m128i pairs = _mm_maddubs_epi16(lanes, _mm_setr_epi8(100, 10, 1, 0, 100, 10, 1, 0, 100, 10, 1, 0, 100, 10, 1, 0));
-  const __m128i values = _mm_madd_epi16(pairs, _mm_set1_epi16(1));
-  const __m128i bad = _mm_or_si128(_mm_cmpgt_epi32(values, _mm_set1_epi32(255)),
-                                   _mm_cmpgt_epi32(_mm_load_si128(reinterpret_cast<const __m128i*>(pattern.least)), values));
-  if (_mm_movemask_epi8(bad) != 0) return false;
-  const __m128i bytes = _mm_shuffle_epi8(values, _mm_setr_epi8(12, 8, 4, 0, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1));
-  *out = static_cast<uint32_t>(_mm_cvtsi128_si32(bytes));
-  return true;
+  return ParseV4Shuffle(p, len, dots, out);
 }
 #include "cli/hunt_kernels_body.inc"
 #undef TW_HUNT_TARGET
@@ -215,23 +220,8 @@ TW_HUNT_TARGET inline Raw Raw64(const char* p) {
   r.newline = _mm512_cmpeq_epi8_mask(c, _mm512_set1_epi8('\n'));
   return r;
 }
-// The four parts' digits shuffled into 32-bit lanes by the pattern of
-// their lengths, then each lane's hundreds*100 + tens*10 + units by two
-// multiply-adds, checked against 255 and the least value.
 TW_HUNT_TARGET inline bool ParseV4One(const char* p, size_t len, uint64_t dots, uint32_t* out) {
-  size_t n[4];
-  if (!DottedLengths(dots, len, n)) return false;
-  const V4Pattern& pattern = kV4Patterns[(((n[0] - 1) * 3 + n[1] - 1) * 3 + n[2] - 1) * 3 + n[3] - 1];
-  const __m128i digits = _mm_sub_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)), _mm_set1_epi8('0'));
-  const __m128i lanes = _mm_shuffle_epi8(digits, _mm_load_si128(reinterpret_cast<const __m128i*>(pattern.shuffle)));
-  const __m128i pairs = _mm_maddubs_epi16(lanes, _mm_setr_epi8(100, 10, 1, 0, 100, 10, 1, 0, 100, 10, 1, 0, 100, 10, 1, 0));
-  const __m128i values = _mm_madd_epi16(pairs, _mm_set1_epi16(1));
-  const __m128i bad = _mm_or_si128(_mm_cmpgt_epi32(values, _mm_set1_epi32(255)),
-                                   _mm_cmpgt_epi32(_mm_load_si128(reinterpret_cast<const __m128i*>(pattern.least)), values));
-  if (_mm_movemask_epi8(bad) != 0) return false;
-  const __m128i bytes = _mm_shuffle_epi8(values, _mm_setr_epi8(12, 8, 4, 0, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1));
-  *out = static_cast<uint32_t>(_mm_cvtsi128_si32(bytes));
-  return true;
+  return ParseV4Shuffle(p, len, dots, out);
 }
 #include "cli/hunt_kernels_body.inc"
 #undef TW_HUNT_TARGET
