@@ -378,6 +378,7 @@ void ScanLine(hunt::ClassifyFn classify, hunt::ParseV4Fn parse_v4, const char* s
     block = p > block + 64 ? p : block + 64;
   }
 }
+
 // grepcidr -x: the single field at the start of the line.
 template <typename OnV4, typename OnV6>
 void ScanLineStart(const char* s, size_t n, bool v4, bool v6, OnV4&& on_v4, OnV6&& on_v6) {
@@ -763,7 +764,7 @@ bool HuntScanner::ParseIPv6(std::string_view text, net::Uint128* out) {
     plain = text[i] == ':' || (Class(text[i]) & kXDigit);
   }
   if (!plain) return InetPton6(text.data(), text.size(), out);
-  char buf[3 + 45];
+  char buf[3 + 45] = {};
   std::memcpy(buf + 3, text.data(), text.size());
   return InetPton6Colons(buf + 3, text.size(), colons, out);
 }
