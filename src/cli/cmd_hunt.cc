@@ -215,7 +215,7 @@ bool InetPton6Colons(const char* s, size_t n, uint64_t colons, net::Uint128* out
     if (i == gap) v <<= 16 * (8 - count);
     v = v << 16 | groups[i];
   }
-  if (gap == count) v <<= 16 * (8 - count);  // "x::" (and "::" is 0)
+  if (gap == count && count > 0) v <<= 16 * (8 - count);  // "x::" (and "::" is 0)
   *out = v;
   return true;
 }

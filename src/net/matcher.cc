@@ -140,7 +140,7 @@ bool PrefixMatcher::ContainsV6(Uint128 a) const {
 void PrefixMatcher::ContainsBatchV6(std::span<const Uint128> keys, std::span<uint8_t> out) const {
   const size_t n = std::min(keys.size(), out.size());
   if (v6_.empty()) {
-    std::memset(out.data(), 0, n);
+    std::fill_n(out.data(), n, uint8_t{0});  // no memset: out.data() may be null when n is 0
     return;
   }
   // ContainsV6's search for kGroup keys at once: the halving steps depend
@@ -164,7 +164,7 @@ void PrefixMatcher::ContainsBatchV6(std::span<const Uint128> keys, std::span<uin
 void PrefixMatcher::ContainsBatchV4(std::span<const uint32_t> keys, std::span<uint8_t> out) const {
   const size_t n = std::min(keys.size(), out.size());
   if (blocks_ == nullptr) {
-    std::memset(out.data(), 0, n);
+    std::fill_n(out.data(), n, uint8_t{0});  // no memset: out.data() may be null when n is 0
     return;
   }
   // Group of kGroup keys: prefetch their level-1 blocks, then resolve the
