@@ -17,6 +17,7 @@
 #include "cli/hunt.h"
 #include "cli/hunt_kernels.h"
 #include "net/cidr_set.h"
+#include "net/ip_addr.h"
 #include "net/matcher.h"
 
 namespace tw::cli {
@@ -28,10 +29,7 @@ struct Input {
   size_t lines = 0;
 };
 
-std::string V4(uint32_t a) {
-  return std::to_string(a >> 24) + "." + std::to_string((a >> 16) & 255) + "." + std::to_string((a >> 8) & 255) +
-         "." + std::to_string(a & 255);
-}
+std::string V4(uint32_t a) { return net::IpAddr::V4(a).ToString(); }
 
 const Input& TheInput() {
   static const Input* input = [] {

@@ -94,6 +94,21 @@ __attribute__((always_inline)) inline bool ParseV4(const char* s, size_t n, uint
   return true;
 }
 
+// The address of `count` 16-bit groups with "::" before groups[gap] (gap
+// -1: none; gap == count: at the end): false unless that makes 8 groups,
+// "::" standing for at least one.
+inline bool AssembleV6(const uint16_t* groups, int count, int gap, net::Uint128* out) {
+  if (gap >= 0 ? count == 8 : count != 8) return false;
+  net::Uint128 v = 0;
+  for (int i = 0; i < count; ++i) {
+    if (i == gap) v <<= 16 * (8 - count);
+    v = v << 16 | groups[i];
+  }
+  if (gap == count && count > 0) v <<= 16 * (8 - count);  // "x::" (and "::" is 0)
+  *out = v;
+  return true;
+}
+
 // glibc's inet_pton(AF_INET6) (resolv/inet_pton.c, 2.26 and later) on
 // [s, s+n), without the copy and NUL it needs: groups of 1-4 hex digits
 // separated by ':', at most one "::", an optional dotted IPv4 tail parsed
@@ -164,19 +179,7 @@ bool InetPton6(const char* s, size_t n, net::Uint128* out) {
     if (count == 8) return false;
     groups[count++] = static_cast<uint16_t>(value);
   }
-  if (gap >= 0) {
-    if (count == 8) return false;  // "::" would stand for no group
-  } else if (count != 8) {
-    return false;
-  }
-  net::Uint128 v = 0;
-  for (int i = 0; i < count; ++i) {
-    if (i == gap) v <<= 16 * (8 - count);
-    v = v << 16 | groups[i];
-  }
-  if (gap == count && count > 0) v <<= 16 * (8 - count);  // "x::" (and "::" is 0)
-  *out = v;
-  return true;
+  return AssembleV6(groups, count, gap, out);
 }
 
 // InetPton6 of a field of hex digits and ':' only (no IPv4 tail), 2-45
@@ -209,15 +212,7 @@ bool InetPton6Colons(const char* s, size_t n, uint64_t colons, net::Uint128* out
     groups[count++] = static_cast<uint16_t>((nib >> 24) | ((nib >> 16) & 0xF) << 4 | ((nib >> 8) & 0xF) << 8 |
                                             (nib & 0xF) << 12);
   }
-  if (gap >= 0 ? count == 8 : count != 8) return false;
-  net::Uint128 v = 0;
-  for (int i = 0; i < count; ++i) {
-    if (i == gap) v <<= 16 * (8 - count);
-    v = v << 16 | groups[i];
-  }
-  if (gap == count && count > 0) v <<= 16 * (8 - count);  // "x::" (and "::" is 0)
-  *out = v;
-  return true;
+  return AssembleV6(groups, count, gap, out);
 }
 
 // inet_pton(AF_INET6) on [s, s+n) (at most 45 bytes, as grepcidr's field).
