@@ -74,10 +74,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     auto nf = ParseNflogMessage(m.bytes);
     if (!nf.ok()) Check(nf.error().IsInvalidArgument());
   }
-  // Raw ctnetlink attributes without a valid header: the parser must not
-  // care what the first 16 bytes say beyond the checks it documents.
-  (void)ParseConntrackMessage(bytes);
-
   CheckingSink sink;
   MessageDecoder decoder(CollectorOptions{}, &sink, [](uint32_t i) { return i % 2 ? "eth" : ""; });
   decoder.HandleBuffer(bytes, std::chrono::system_clock::time_point(std::chrono::seconds(1'800'000'000)));

@@ -62,4 +62,9 @@ Status WriteFileAtomic(const std::string& path, const std::string& content, int 
   return Status::Ok();
 }
 
+void UniqueFd::Reset(int fd) {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = fd;
+}
+
 }  // namespace tw

@@ -1,4 +1,5 @@
-// Whole-file helpers for small files (tokens, config, fixtures).
+// Whole-file helpers for small files (tokens, config, fixtures), and an
+// owned file descriptor.
 #ifndef TW_BASE_FILE_H_
 #define TW_BASE_FILE_H_
 
@@ -15,6 +16,28 @@ Result<std::string> ReadFile(const std::string& path, size_t max_bytes = 64u << 
 // Writes via a temporary file + fsync + rename, with the given mode, so a
 // crash leaves either the old or the new content.
 Status WriteFileAtomic(const std::string& path, const std::string& content, int mode = 0644);
+
+// A file descriptor closed on destruction (-1: none).
+class UniqueFd {
+ public:
+  UniqueFd() = default;
+  explicit UniqueFd(int fd) : fd_(fd) {}
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+  ~UniqueFd() { Reset(); }
+  int get() const { return fd_; }
+  // Closes the one held, then holds `fd`.
+  void Reset(int fd = -1);
+  // Gives the descriptor up without closing it.
+  int Release() {
+    const int fd = fd_;
+    fd_ = -1;
+    return fd;
+  }
+
+ private:
+  int fd_ = -1;
+};
 
 }  // namespace tw
 

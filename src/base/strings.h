@@ -21,6 +21,9 @@ std::string Quote(std::string_view s);
 // 64-bit FNV-1a: a stable, fast hash for short names (not cryptographic).
 uint64_t Fnv1a64(std::string_view data);
 
+// `v` as 16 lower-case hex digits (zero-padded): hashes and ids in text.
+std::string Hex64(uint64_t v);
+
 // A random RFC 4122 version-4 UUID, lower-case: what metadata.uid holds.
 std::string NewUuid();
 

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "base/clock.h"
+#include "base/strings.h"
 #include "cli/commands.h"
 #include "model/kinds.h"
 
@@ -23,9 +24,7 @@ namespace {
 std::string NewToken() {
   std::random_device rd;
   std::mt19937_64 rng(rd());
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(rng()));
-  return buf;
+  return Hex64(rng());
 }
 
 const json::object* Obj(const json::object& o, std::string_view key) {

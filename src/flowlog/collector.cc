@@ -24,9 +24,11 @@
 #include <thread>
 #include <utility>
 
+#include "base/file.h"
 #include "flowlog/conntrack_msg.h"
 #include "flowlog/packet.h"
 #include "flowlog/wire.h"
+#include "node/netns.h"
 
 namespace tw::flowlog {
 namespace {
@@ -77,48 +79,12 @@ void FinishMessage(std::vector<uint8_t>* b) {
   std::memcpy(b->data(), &len, 4);
 }
 
-// A file descriptor closed on destruction.
-class Fd {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() { Reset(); }
-  int get() const { return fd_; }
-  void Reset(int fd = -1) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = fd;
-  }
-  int Release() {
-    const int fd = fd_;
-    fd_ = -1;
-    return fd;
-  }
-
- private:
-  int fd_ = -1;
-};
-
-// InvalidArgument unless `name` can be a file under /run/netns.
-Status CheckNetnsName(const std::string& name) {
-  if (name.empty() || name.size() > 255 || name == "." || name == ".." ||
-      name.find_first_of(std::string("/\0", 2)) != std::string::npos) {
-    return Status::InvalidArgument("collector: netns '" + name + "': not a usable namespace name");
-  }
-  return Status::Ok();
-}
+using Fd = UniqueFd;
 
 // Moves the calling thread into /run/netns/<name> for good.
 Status JoinNetns(const std::string& name) {
-  TW_RETURN_IF_ERROR(CheckNetnsName(name));
-  const std::string path = "/run/netns/" + name;
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0) {
-    const int err = errno;
-    if (err == ENOENT) return Status::NotFound("collector: netns '" + name + "': does not exist");
-    return Status::IoError("collector: netns '" + name + "': open " + path + ": " + Errno(err));
-  }
+  TW_ASSIGN_OR_RETURN(int ns, node::OpenNetns(name));
+  Fd fd(ns);
   if (::setns(fd.get(), CLONE_NEWNET) != 0) {
     return Status::IoError("collector: netns '" + name + "': setns: " + Errno(errno));
   }
@@ -645,7 +611,7 @@ Collector::Collector(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Result<std::unique_ptr<Collector>> Collector::Open(const CollectorOptions& options, CollectorSink* sink) {
   if (sink == nullptr) return Status::InvalidArgument("collector: no sink");
-  if (!options.netns.empty()) TW_RETURN_IF_ERROR(CheckNetnsName(options.netns));
+  if (!options.netns.empty()) TW_RETURN_IF_ERROR(node::CheckNetnsName(options.netns));
   const uint16_t groups[] = {options.ingress_group, options.egress_group, options.dns_group};
   for (int i = 0; i < 3; ++i) {
     for (int j = i + 1; j < 3; ++j) {

@@ -129,11 +129,7 @@ struct TupleParts {
   uint16_t sport = 0, dport = 0;
 };
 
-net::IpAddr V6At(const uint8_t* p) {
-  net::Uint128 bits = 0;
-  for (int i = 0; i < 16; ++i) bits = (bits << 8) | p[i];
-  return net::IpAddr::V6(bits);
-}
+net::IpAddr V6At(const uint8_t* p) { return net::IpAddr::V6(wire::Be128(p)); }
 
 Status ParseTupleIp(const Attr& ip, TupleParts* t) {
   const std::string path = ip.Path();

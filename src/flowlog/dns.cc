@@ -5,15 +5,14 @@
 #include <string>
 #include <tuple>
 
+#include "flowlog/wire.h"
 #include "net/ip_addr.h"
 
 namespace tw::flowlog {
 namespace {
 
-uint16_t Be16(const uint8_t* p) { return static_cast<uint16_t>((p[0] << 8) | p[1]); }
-uint32_t Be32(const uint8_t* p) {
-  return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
-}
+using wire::Be16;
+using wire::Be32;
 
 std::string Num(size_t n) { return std::to_string(n); }
 

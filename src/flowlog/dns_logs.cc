@@ -9,11 +9,11 @@
 #include <utility>
 
 #include "base/strings.h"
+#include "flowlog/packet.h"
+#include "flowlog/wire.h"
 
 namespace tw::flowlog {
 namespace {
-
-constexpr uint8_t kProtoTcp = 6;
 
 // Appends a length-prefixed component to a key, so no text can fake a
 // separator.
@@ -23,11 +23,6 @@ void KeyPart(std::string* key, std::string_view part) {
   key->append(part);
 }
 
-std::string Hex64(uint64_t v) {
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
-  return buf;
-}
 
 // {k: v} from "k=v" labels (a label without '=' gets the value "").
 boost::json::object LabelObject(const std::vector<std::string>& labels) {
@@ -55,8 +50,6 @@ std::vector<DnsRrset> LoggedRrsets(const std::vector<DnsRecord>& answers) {
   for (DnsRrset& s : sets) std::sort(s.rdata.begin(), s.rdata.end());
   return sets;
 }
-
-uint16_t Be16(std::span<const uint8_t> b) { return static_cast<uint16_t>((b[0] << 8) | b[1]); }
 
 }  // namespace
 
@@ -131,33 +124,22 @@ void DnsLogBuilder::AddTcp(const DnsPacket& packet) {
     tcp_skip_.erase(it);
   }
   while (!bytes.empty()) {
-    size_t consumed = 0;
-    Result<DnsMessage> msg = ParseDnsTcpMessage(bytes, &consumed);
-    if (msg.ok()) {
-      AddMessage(packet, *msg);
-      bytes = bytes.subspan(consumed);
-      continue;
-    }
     if (bytes.size() < 2) {  // a length prefix cut in half: nothing to resync on
       ++stats_.malformed;
       return;
     }
-    // The message continues in later segments: use what is here (its
+    const size_t len = wire::Be16(bytes.data());
+    const size_t here = std::min(len, bytes.size() - 2);
+    // A message that continues in later segments: use what is here (its
     // header and question come first) and skip the rest when it comes.
-    const size_t len = Be16(bytes);
-    if (len > bytes.size() - 2) {
-      tcp_skip_[packet.tuple] = TcpSkip{len - (bytes.size() - 2), packet.time};
-      Result<DnsMessage> part = ParseDnsMessage(bytes.subspan(2));
-      if (part.ok()) {
-        AddMessage(packet, *part);
-      } else {
-        ++stats_.malformed;
-      }
-      return;
+    if (here < len) tcp_skip_[packet.tuple] = TcpSkip{len - here, packet.time};
+    Result<DnsMessage> msg = ParseDnsMessage(bytes.subspan(2, here));
+    if (msg.ok()) {
+      AddMessage(packet, *msg);
+    } else {
+      ++stats_.malformed;
     }
-    // A complete message shorter than the header.
-    ++stats_.malformed;
-    bytes = bytes.subspan(2 + len);
+    bytes = bytes.subspan(2 + here);
   }
 }
 

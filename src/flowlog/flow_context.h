@@ -106,7 +106,6 @@ class FlowContext {
   // prefix is not precomputed (ResolveHit then decodes it).
   const PolicyHit* FindHit(std::string_view iface, policy::Direction direction, std::string_view prefix) const;
 
-  const policy::Program* program() const { return program_.get(); }
 
  private:
   struct StringHash {

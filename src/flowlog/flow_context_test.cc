@@ -207,6 +207,13 @@ TEST(FlowContextTest, ResolvesRuleHitsFromTheProgram) {
   // A rule hit resolves on any interface (the key is in the prefix).
   ExpectHit(ctx->ResolveHit("", Direction::kEgress, "APE0|default.allow-all"), "default", "default.allow-all",
             "allow", 0, false);
+  // Those answers come from the program's index, not from decoding the text
+  // (which would give the same here): every rule of the program is in it.
+  for (const char* prefix : {"DPE0|security.block-snort", "PPE1|security.block-snort", "APE0|default.allow-all",
+                             "DPE0|staged:security.trial", "DPE|staged:security.trial"}) {
+    EXPECT_NE(ctx->FindHit("twc0ffee01", Direction::kEgress, prefix), nullptr) << prefix;
+  }
+  EXPECT_EQ(ctx->FindHit("twc0ffee01", Direction::kEgress, "DPE7|security.block-snort"), nullptr);  // no rule 7
 }
 
 TEST(FlowContextTest, EndOfTierNamesTheLastEnforcedPolicyOfTheStep) {
@@ -240,6 +247,7 @@ TEST(FlowContextTest, ProfileAndNoProfileHits) {
             "allow", 0, false);
   ExpectHit(ctx->ResolveHit("twc0ffee01", Direction::kEgress, "DRE"), "__PROFILE__", "__NO_MATCH__", "deny", -1,
             false);
+  EXPECT_NE(ctx->FindHit("twc0ffee01", Direction::kEgress, "ARE0|kns.default"), nullptr);  // from the index
 }
 
 TEST(FlowContextTest, HashedPrefixesResolveThroughTheProgram) {

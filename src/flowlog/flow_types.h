@@ -35,8 +35,8 @@ struct FlowTuple {
 // policy verdict on the first packet of a connection (or on every packet
 // of one that is denied, since a dropped packet creates no conntrack
 // entry).  Every rule hit of one packet's traversal arrives as its own
-// message, in evaluation order; `seq` orders them (per collector, +1 per
-// message).
+// message, in evaluation order, and the aggregator relies on that order;
+// `seq` numbers them (per collector, +1 per message) so tests can check it.
 struct PolicyPacket {
   TimePoint time;
   uint64_t seq = 0;

@@ -8,36 +8,23 @@
 #include <utility>
 
 #include "base/strings.h"
+#include "flowlog/packet.h"
 
 namespace tw::flowlog {
 namespace {
 
 namespace json = boost::json;
 
-constexpr uint8_t kIcmp = 1, kIcmp6 = 58;
-
-bool IsIcmp(uint8_t proto) { return proto == kIcmp || proto == kIcmp6; }
+bool IsIcmp(uint8_t proto) { return proto == kProtoIcmp || proto == kProtoIcmpv6; }
 
 FlowTuple Normalised(FlowTuple t) {
   if (IsIcmp(t.proto)) t.sport = t.dport = 0;
   return t;
 }
 
+// Protocols with ports (DCCP is 33).
 bool HasPorts(uint8_t proto) {
-  return proto == 6 || proto == 17 || proto == 33 || proto == 132 || proto == 136;
-}
-
-std::string ProtoName(uint8_t proto) {
-  switch (proto) {
-    case 1: return "icmp";
-    case 4: return "ipip";
-    case 6: return "tcp";
-    case 17: return "udp";
-    case 50: return "esp";
-    case 58: return "icmp6";
-    case 132: return "sctp";
-    default: return std::to_string(proto);
-  }
+  return proto == kProtoTcp || proto == kProtoUdp || proto == 33 || proto == kProtoSctp || proto == kProtoUdpLite;
 }
 
 int64_t UnixSeconds(TimePoint t) {
@@ -108,12 +95,6 @@ std::vector<const PolicyHit*> PendingHits(const std::vector<PolicyHit>& hits) {
   }
   if (tentative != nullptr) out.push_back(tentative);
   return out;
-}
-
-std::string Hex16(uint64_t v) {
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
-  return std::string(buf, 16);
 }
 
 json::value LabelsValue(const EndpointInfo& e, const std::vector<std::string>& labels) {
@@ -385,7 +366,7 @@ void FlowAggregator::Report(Connection& c, std::map<std::string, Aggregate>* out
   key.reserve(160 + c.trace->key.size());
   AppendField(&key, c.allow ? "allow" : "deny");
   AppendField(&key, c.key.dst ? "dst" : "src");
-  AppendField(&key, ProtoName(t.proto));
+  AppendField(&key, ProtocolName(t.proto));
   for (const EndpointInfo* e : {c.src.get(), c.dst.get()}) {
     AppendField(&key, e->type);
     AppendField(&key, e->ns);
@@ -495,7 +476,7 @@ std::vector<boost::json::object> FlowAggregator::Flush(TimePoint now) {
     r.emplace("dest_service_port", "-");
     r.emplace("dest_service_port_num", nullptr);
     r.emplace("dest_domains", nullptr);
-    r.emplace("proto", ProtoName(t.proto));
+    r.emplace("proto", ProtocolName(t.proto));
     r.emplace("action", c.allow ? "allow" : "deny");
     r.emplace("reporter", c.key.dst ? "dst" : "src");
     r.emplace("policies", policies->second);
@@ -508,7 +489,7 @@ std::vector<boost::json::object> FlowAggregator::Flush(TimePoint now) {
     r.emplace("num_flows_completed", static_cast<int64_t>(a.completed));
     r.emplace("host", options_.host);
     r.emplace("@timestamp", UnixMillis(now));
-    r.emplace("id", Hex16(Fnv1a64(std::to_string(start_s) + '\x1f' + key)));
+    r.emplace("id", Hex64(Fnv1a64(std::to_string(start_s) + '\x1f' + key)));
     records.push_back(std::move(r));
   }
 

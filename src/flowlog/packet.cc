@@ -3,18 +3,14 @@
 #include <algorithm>
 #include <string>
 
+#include "flowlog/wire.h"
+
 namespace tw::flowlog {
 namespace {
 
-uint16_t Be16(const uint8_t* p) { return static_cast<uint16_t>((p[0] << 8) | p[1]); }
-uint32_t Be32(const uint8_t* p) {
-  return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
-}
-net::Uint128 Be128(const uint8_t* p) {
-  net::Uint128 v = 0;
-  for (int i = 0; i < 16; ++i) v = (v << 8) | p[i];
-  return v;
-}
+using wire::Be128;
+using wire::Be16;
+using wire::Be32;
 
 Status Invalid(std::string reason) { return Status::InvalidArgument("packet: " + std::move(reason)); }
 

@@ -27,6 +27,9 @@ inline uint32_t Be32(const uint8_t* p) {
   return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
 }
 inline uint64_t Be64(const uint8_t* p) { return (uint64_t{Be32(p)} << 32) | Be32(p + 4); }
+inline unsigned __int128 Be128(const uint8_t* p) {
+  return (static_cast<unsigned __int128>(Be64(p)) << 64) | Be64(p + 8);
+}
 
 }  // namespace tw::flowlog::wire
 

@@ -48,6 +48,7 @@
 #include "net/cidr_set.h"
 #include "net/ip_addr.h"
 #include "policy/ir.h"
+#include "policy/nflog.h"
 
 namespace tw::nft {
 
@@ -66,7 +67,7 @@ struct RenderOptions {
   uint16_t snaplen = 80;
   // NFLOG copies of pods' DNS packets (see above).
   bool log_dns = true;
-  uint16_t dns_group = 3;
+  uint16_t dns_group = policy::kNflogGroupDns;
   // NFLOG allow/pass hits and the profile allow (flow logs).  Denies and
   // staged policies are always logged.
   bool log_allows = true;

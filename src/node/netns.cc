@@ -25,29 +25,10 @@ std::string NetnsPath(std::string_view name) { return std::string(kNetnsDir) + "
 
 std::string Errno(int err) { return std::strerror(err); }
 
-// RAII for the file descriptors of one Exec.
-class Fd {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() { Close(); }
-  int get() const { return fd_; }
-  void Reset(int fd) {
-    Close();
-    fd_ = fd;
-  }
-  void Close() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
+using Fd = UniqueFd;
 
- private:
-  int fd_ = -1;
-};
+}  // namespace
 
-// Opens the namespace file; NotFound names the namespace.
 Result<int> OpenNetns(std::string_view name) {
   TW_RETURN_IF_ERROR(CheckNetnsName(name));
   std::string path = NetnsPath(name);
@@ -59,6 +40,8 @@ Result<int> OpenNetns(std::string_view name) {
   }
   return fd;
 }
+
+namespace {
 
 // What the child reports through the close-on-exec pipe when it fails
 // before exec succeeds (the pipe closes silently on success).
@@ -234,8 +217,8 @@ Result<ExecResult> Exec(std::string_view netns, const std::vector<std::string>& 
     (void)ignored;
     ::_exit(127);
   }
-  out_write.Close();
-  fail_write.Close();
+  out_write.Reset();
+  fail_write.Reset();
 
   ExecResult result;
   Status read_error;
@@ -254,7 +237,7 @@ Result<ExecResult> Exec(std::string_view netns, const std::vector<std::string>& 
       result.output.append(buf, take);
       if (take < static_cast<size_t>(n)) result.output_truncated = true;
     }
-    out_read.Close();
+    out_read.Reset();
   }
   ChildFailure failure{0, 0};
   ssize_t got;

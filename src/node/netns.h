@@ -45,6 +45,10 @@ const std::string& IpTool();
 // '/', no NUL, not "." or "..".
 Status CheckNetnsName(std::string_view name);
 
+// Opens /run/netns/<name> (O_CLOEXEC) for setns; NotFound names the
+// namespace.  The caller closes the descriptor.
+Result<int> OpenNetns(std::string_view name);
+
 // `ip netns add <name>`.  AlreadyExists when it exists.
 Status CreateNetns(std::string_view name);
 // `ip netns delete <name>`.  NotFound when it does not exist.  The kernel

@@ -38,10 +38,8 @@ bool IsHex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
 
 std::string ShortenNflogPrefix(std::string_view prefix) {
   if (prefix.size() < kMaxNflogPrefixLen) return std::string(prefix);
-  char hex[kHashDigits + 1];
-  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(Fnv1a64(prefix)));
   std::string out(prefix.substr(0, kKeepHead));
-  out.append(hex, kHashDigits);
+  out.append(Hex64(Fnv1a64(prefix)), 0, kHashDigits);
   out += '_';
   out += prefix.substr(prefix.size() - kKeepTail);
   return out;
