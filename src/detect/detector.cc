@@ -182,9 +182,9 @@ void Detector::HandleFeed(const store::Record& record) {
       info.match_subdomains = model::GetString(*ann, kMatchSubdomainsAnnotation) == "true";
   }
   if (const json::object* spec = model::GetObject(obj, "spec")) {
-    info.enabled = model::GetString(*spec, "mode").value_or("Enabled") != "Disabled";
-    info.content = model::GetString(*spec, "content") == "DomainNameSet" ? feeds::Content::kDomainNameSet
-                                                                          : feeds::Content::kIPSet;
+    info.enabled = model::GetString(*spec, "mode").value_or("Enabled") == "Enabled";  // as ReadFeedSpec
+    Result<feeds::Content> content = feeds::ContentFromSpec(json::value(*spec));
+    info.content = content.ok() ? *content : feeds::Content::kIPSet;
   }
   if (const json::object* status = model::GetObject(obj, "status"))
     if (auto t = model::GetString(*status, "lastSuccessfulSearch")) info.last_search = ParseRfc3339(*t);

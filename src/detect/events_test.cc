@@ -103,7 +103,10 @@ TEST(FlowEventTest, SourceSideHitAndDstReporterAllowed) {
   EXPECT_EQ(e["source_port"], 40000);
   EXPECT_FALSE(e.contains("source_labels"));  // null in the record
   EXPECT_EQ(e["dest_labels"], flow["dest_labels"]);
-  EXPECT_FALSE(e.contains("source_name") && e["source_name"] == "");
+  EXPECT_EQ(e["source_name"], "-");  // copied as the record has it
+  // An empty string in the record is left out of the event, as a null is.
+  flow["source_name"] = "";
+  EXPECT_FALSE(BuildFlowEvent(flow, *hit, kNow).contains("source_name"));
 }
 
 TEST(FlowEventTest, AllowedEgressMitigation) {

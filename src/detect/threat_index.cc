@@ -8,44 +8,6 @@
 
 namespace tw::detect {
 
-namespace {
-
-char LowerAscii(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-// The range of `ranges` (sorted, disjoint) that contains `a`, or nullptr.
-template <typename Range, typename Key>
-const Range* FindRange(const std::vector<Range>& ranges, Key a) {
-  auto it = std::upper_bound(ranges.begin(), ranges.end(), a,
-                             [](Key key, const Range& r) { return key < r.first; });
-  if (it == ranges.begin()) return nullptr;
-  --it;
-  return a <= it->last ? &*it : nullptr;
-}
-
-}  // namespace
-
-std::string CanonicalDomain(std::string_view name) {
-  std::string out;
-  out.reserve(name.size());
-  size_t i = 0;
-  while (i < name.size()) {
-    while (i < name.size() && name[i] == '.') ++i;
-    if (i == name.size()) break;
-    size_t end = name.find('.', i);
-    if (end == std::string_view::npos) end = name.size();
-    std::string label;
-    label.reserve(end - i);
-    for (size_t k = i; k < end; ++k) label.push_back(LowerAscii(name[k]));
-    if (label.starts_with("xn--")) {
-      if (auto decoded = feeds::PunycodeDecode(std::string_view(label).substr(4))) label = std::move(*decoded);
-    }
-    if (!out.empty()) out.push_back('.');
-    out += label;
-    i = end;
-  }
-  return out;
-}
-
 // ---------------------------------------------------------------------------
 // FeedSet
 
@@ -153,16 +115,7 @@ std::shared_ptr<const FeedSet> FeedSet::GainedSince(const FeedSet* old) const {
   return FromDomains(name_, std::move(gained));
 }
 
-std::optional<net::Cidr> FeedSet::PrefixOf(const net::IpAddr& a) const {
-  if (a.is_v4()) {
-    const net::V4Range* r = FindRange(ips_.v4_ranges(), a.v4());
-    if (r == nullptr) return std::nullopt;
-    return net::CoveringCidrInRange(r->first, r->last, a.v4(), true);
-  }
-  const net::V6Range* r = FindRange(ips_.v6_ranges(), a.bits());
-  if (r == nullptr) return std::nullopt;
-  return net::CoveringCidrInRange(r->first, r->last, a.bits(), false);
-}
+std::optional<net::Cidr> FeedSet::PrefixOf(const net::IpAddr& a) const { return ips_.CoveringCidr(a); }
 
 size_t FeedSet::MemoryBytes() const {
   return sizeof(FeedSet) + name_.capacity() + ips_.MemoryBytes() + text_.capacity() +

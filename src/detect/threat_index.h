@@ -49,6 +49,7 @@
 #include <string_view>
 #include <vector>
 
+#include "feeds/parse/domain.h"
 #include "feeds/parse/feed_format.h"
 #include "net/cidr.h"
 #include "net/cidr_set.h"
@@ -61,9 +62,10 @@ inline constexpr std::string_view kMatchSubdomainsAnnotation = "threatwall.io/ma
 
 // The canonical form Calico compares names in (calico-semantics.md §1.4):
 // ASCII lower-case, leading/trailing dots stripped, runs of dots collapsed,
-// `xn--` labels decoded to UTF-8 (kept as written when they do not decode).
-// No validity check (attackers query invalid names).
-std::string CanonicalDomain(std::string_view name);
+// `xn--` labels decoded to UTF-8 (kept as written when they do not decode):
+// the feeds' own normaliser's form, so a listed name and a query for it
+// compare equal.  No validity check (attackers query invalid names).
+using feeds::CanonicalDomain;
 
 // One feed's set.  Immutable once made.
 class FeedSet : public std::enable_shared_from_this<FeedSet> {

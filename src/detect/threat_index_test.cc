@@ -19,6 +19,10 @@ TEST(CanonicalDomainTest, LowerCaseDotsAndPunycode) {
   EXPECT_EQ(CanonicalDomain("WWW.Evil.COM."), "www.evil.com");
   EXPECT_EQ(CanonicalDomain("..a...b.."), "a.b");
   EXPECT_EQ(CanonicalDomain(""), "");
+  // As the feed normaliser stores names: an xn-- label that decodes to
+  // nothing stays, so a listed "xn--.evil.com" matches a query for it.
+  EXPECT_EQ(CanonicalDomain("XN--.Evil.COM"), "xn--.evil.com");
+  EXPECT_EQ(CanonicalDomain("XN--.Evil.COM"), feeds::NormalizeDomain("xn--.evil.com").name);
   EXPECT_EQ(CanonicalDomain("xn--bcher-kva.example"), "bücher.example");
   EXPECT_EQ(CanonicalDomain("xn--!!.example"), "xn--!!.example");  // does not decode: kept
 }

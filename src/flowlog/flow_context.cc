@@ -44,18 +44,8 @@ std::vector<std::string> SetLabels(const selector::Labels& labels) {
 // Prefix length of the CIDR (of `set`'s minimal decomposition) holding
 // `addr`, or -1 when `set` does not contain it.
 int ContainingPrefixLen(const net::CidrSet& set, const net::IpAddr& addr) {
-  if (addr.is_v4()) {
-    const auto& r = set.v4_ranges();
-    const uint32_t a = addr.v4();
-    auto it = std::upper_bound(r.begin(), r.end(), a, [](uint32_t x, const net::V4Range& v) { return x < v.first; });
-    if (it == r.begin() || (--it)->last < a) return -1;
-    return net::CoveringCidrInRange(it->first, it->last, a, true).prefix_len();
-  }
-  const auto& r = set.v6_ranges();
-  const net::Uint128 a = addr.bits();
-  auto it = std::upper_bound(r.begin(), r.end(), a, [](net::Uint128 x, const net::V6Range& v) { return x < v.first; });
-  if (it == r.begin() || (--it)->last < a) return -1;
-  return net::CoveringCidrInRange(it->first, it->last, a, false).prefix_len();
+  const std::optional<net::Cidr> cidr = set.CoveringCidr(addr);
+  return cidr ? cidr->prefix_len() : -1;
 }
 
 PolicyHit Hit(std::string tier, std::string name, std::string action, int rule, bool staged) {

@@ -329,6 +329,40 @@ bool CidrSet::Contains(const IpAddr& a) const {
   return it != v6_.begin() && std::prev(it)->last >= x;
 }
 
+Cidr CoveringCidrInRange(Uint128 first, Uint128 last, Uint128 a, bool v4) {
+  const int bit_len = v4 ? 32 : 128;
+  Uint128 start = first;
+  for (;;) {
+    // The largest aligned block at `start` that stays within [start, last].
+    int host = 0;
+    while (host < bit_len) {
+      const Uint128 span_mask = host + 1 >= 128 ? ~Uint128{0} : (Uint128{1} << (host + 1)) - 1;
+      if ((start & span_mask) != 0) break;  // not aligned to 2^(host+1)
+      if (last - start < span_mask) break;  // 2^(host+1) addresses would pass `last`
+      ++host;
+    }
+    Uint128 block_last = host == 128 ? ~Uint128{0} : start + ((Uint128{1} << host) - 1);
+    if (a <= block_last || block_last >= last) {
+      IpAddr addr = v4 ? IpAddr::V4(static_cast<uint32_t>(start)) : IpAddr::V6(start);
+      return Cidr(addr, bit_len - host);
+    }
+    start = block_last + 1;
+  }
+}
+
+std::optional<Cidr> CoveringCidrIn(std::span<const V4Range> v4, std::span<const V6Range> v6, const IpAddr& a) {
+  if (a.is_v4()) {
+    const uint32_t x = a.v4();
+    auto it = std::upper_bound(v4.begin(), v4.end(), x, [](uint32_t v, const V4Range& r) { return v < r.first; });
+    if (it == v4.begin() || std::prev(it)->last < x) return std::nullopt;
+    return CoveringCidrInRange(std::prev(it)->first, std::prev(it)->last, x, true);
+  }
+  const Uint128 x = a.bits();
+  auto it = std::upper_bound(v6.begin(), v6.end(), x, [](Uint128 v, const V6Range& r) { return v < r.first; });
+  if (it == v6.begin() || std::prev(it)->last < x) return std::nullopt;
+  return CoveringCidrInRange(std::prev(it)->first, std::prev(it)->last, x, false);
+}
+
 uint64_t CidrSet::V4AddressCount() const {
   uint64_t n = 0;
   for (const V4Range& r : v4_) n += static_cast<uint64_t>(r.last) - r.first + 1;

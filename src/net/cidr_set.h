@@ -15,6 +15,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -36,6 +37,15 @@ struct V6Range {
   Uint128 last;  // inclusive
   bool operator==(const V6Range&) const = default;
 };
+
+// CidrSet::CoveringCidr over range lists (sorted, disjoint), for holders of
+// copies of a set's ranges (PrefixMatcher).
+std::optional<Cidr> CoveringCidrIn(std::span<const V4Range> v4, std::span<const V6Range> v6, const IpAddr& a);
+
+// The CIDR of the minimal decomposition of [first, last] (inclusive,
+// first <= last, both within 32 bits when `v4`) that contains `a`
+// (first <= a <= last).
+Cidr CoveringCidrInRange(Uint128 first, Uint128 last, Uint128 a, bool v4);
 
 class CidrSet {
  public:
@@ -63,6 +73,9 @@ class CidrSet {
   static CidrSet FromCidrs(std::span<const Cidr> cidrs);
 
   bool Contains(const IpAddr& a) const;
+  // The CIDR of the set's minimal decomposition (ToCidrs) that holds `a`,
+  // or nullopt when the set does not contain `a`.  A binary search.
+  std::optional<Cidr> CoveringCidr(const IpAddr& a) const { return CoveringCidrIn(v4_, v6_, a); }
   bool empty() const { return v4_.empty() && v6_.empty(); }
   // Number of disjoint ranges (IPv4 + IPv6).
   size_t size() const { return v4_.size() + v6_.size(); }

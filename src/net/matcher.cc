@@ -196,41 +196,7 @@ void PrefixMatcher::ContainsBatchV4(std::span<const uint32_t> keys, std::span<ui
   }
 }
 
-Cidr CoveringCidrInRange(Uint128 first, Uint128 last, Uint128 a, bool v4) {
-  const int bit_len = v4 ? 32 : 128;
-  Uint128 start = first;
-  for (;;) {
-    // The largest aligned block at `start` that stays within [start, last].
-    int host = 0;
-    while (host < bit_len) {
-      const Uint128 span_mask = host + 1 >= 128 ? ~Uint128{0} : (Uint128{1} << (host + 1)) - 1;
-      if ((start & span_mask) != 0) break;  // not aligned to 2^(host+1)
-      if (last - start < span_mask) break;  // 2^(host+1) addresses would pass `last`
-      ++host;
-    }
-    Uint128 block_last = host == 128 ? ~Uint128{0} : start + ((Uint128{1} << host) - 1);
-    if (a <= block_last || block_last >= last) {
-      IpAddr addr = v4 ? IpAddr::V4(static_cast<uint32_t>(start)) : IpAddr::V6(start);
-      return Cidr(addr, bit_len - host);
-    }
-    start = block_last + 1;
-  }
-}
-
-std::optional<Cidr> PrefixMatcher::MatchedPrefix(const IpAddr& a) const {
-  if (a.is_v4()) {
-    const uint32_t x = static_cast<uint32_t>(a.bits());
-    auto it =
-        std::lower_bound(v4_.begin(), v4_.end(), x, [](const V4Range& r, uint32_t y) { return r.last < y; });
-    if (it == v4_.end() || it->first > x) return std::nullopt;
-    return CoveringCidrInRange(it->first, it->last, x, true);
-  }
-  const Uint128 x = a.bits();
-  auto it =
-      std::lower_bound(v6_.begin(), v6_.end(), x, [](const V6Range& r, Uint128 y) { return r.last < y; });
-  if (it == v6_.end() || it->first > x) return std::nullopt;
-  return CoveringCidrInRange(it->first, it->last, x, false);
-}
+std::optional<Cidr> PrefixMatcher::MatchedPrefix(const IpAddr& a) const { return CoveringCidrIn(v4_, v6_, a); }
 
 size_t PrefixMatcher::MemoryBytes() const {
   size_t bytes = v4_.capacity() * sizeof(V4Range) + v6_.capacity() * sizeof(V6Range);

@@ -137,11 +137,6 @@ class PrefixMatcher {
   std::vector<V6Range> v6_;
 };
 
-// The CIDR of the minimal decomposition of [first, last] (inclusive,
-// first <= last, both within `bit_len` bits) that contains `a`
-// (first <= a <= last).  Exposed for tests.
-Cidr CoveringCidrInRange(Uint128 first, Uint128 last, Uint128 a, bool v4);
-
 }  // namespace tw::net
 
 #endif  // TW_NET_MATCHER_H_

@@ -174,7 +174,6 @@ json::object TestEvent(TimePoint now) {
 
 // One webhook object, as last seen.
 struct WebhookDispatcher::Config {
-  std::string name;
   std::string fingerprint;  // spec + labels annotation: what a change is
   std::string state;        // Enabled | Disabled | Debug | Test
   EventQuery query;
@@ -413,7 +412,6 @@ void WebhookDispatcher::ApplyObject(const std::string& name, const std::string& 
   const json::object* annotations = meta ? model::GetObject(*meta, "annotations") : nullptr;
 
   auto cfg = std::make_shared<Config>();
-  cfg->name = name;
   std::string labels_text = StringOr(annotations, kLabelsAnnotation);
   cfg->fingerprint = (spec ? json::serialize(*spec) : std::string("null")) + "\n" + labels_text;
   cfg->labels = ParseLabelsAnnotation(labels_text);
@@ -562,7 +560,7 @@ void WebhookDispatcher::WorkerLoop(std::shared_ptr<Hook> hook) {
     Pending item = std::move(*next);
     hook->queue.erase(next);
     std::shared_ptr<const Config> cfg = hook->config;
-    WebhookStats& st = stats_[hook->name];
+    WebhookStats& st = stats_[hook->name];  // entries are never erased: stays valid
     // Rate limit: first attempts of real events only.
     if (!item.test && item.attempts == 0 && cfg->state == "Enabled" && options_.rate_limit_count > 0) {
       while (!hook->recent.empty() && hook->recent.front() <= now - options_.rate_limit_window)
@@ -584,22 +582,21 @@ void WebhookDispatcher::WorkerLoop(std::shared_ptr<Hook> hook) {
     stopped = hook->stop;
     if (outcome.kind == Outcome::kRetry && item.attempts >= options_.max_attempts)
       outcome.kind = Outcome::kFailed;
-    WebhookStats& st2 = stats_[hook->name];
     switch (outcome.kind) {
       case Outcome::kDelivered:
-        ++st2.sent;
+        ++st.sent;
         break;
       case Outcome::kFailed:
-        ++st2.failed;
+        ++st.failed;
         break;
       case Outcome::kLogged:
-        ++st2.logged;
+        ++st.logged;
         break;
       case Outcome::kRetry:
         if (stopped) {
-          ++st2.abandoned;
+          ++st.abandoned;
         } else {
-          ++st2.retried;
+          ++st.retried;
           item.due = clock_.Now() + Backoff(item.attempts);
           hook->queue.push_back(item);
         }

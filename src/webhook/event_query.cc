@@ -458,7 +458,7 @@ std::string CmpText(Cmp c) {
   return "?";
 }
 
-std::string Print(const Node& n, bool nested) {
+std::string Print(const Node& n) {
   switch (n.kind) {
     case Node::Kind::kAnd:
     case Node::Kind::kOr: {
@@ -468,15 +468,14 @@ std::string Print(const Node& n, bool nested) {
         if (i > 0) out += sep;
         const Node& c = *n.children[i];
         bool paren = c.kind == Node::Kind::kOr || c.kind == Node::Kind::kAnd;
-        out += paren ? "(" + Print(c, true) + ")" : Print(c, true);
+        out += paren ? "(" + Print(c) + ")" : Print(c);
       }
-      (void)nested;
       return out;
     }
     case Node::Kind::kNot: {
       const Node& c = *n.children[0];
       bool paren = c.kind == Node::Kind::kOr || c.kind == Node::Kind::kAnd;
-      return "NOT " + (paren ? "(" + Print(c, true) + ")" : Print(c, true));
+      return "NOT " + (paren ? "(" + Print(c) + ")" : Print(c));
     }
     case Node::Kind::kCompare:
       return QuoteIfNeeded(n.key) + " " + CmpText(n.cmp) + " " + QuoteIfNeeded(n.values[0]);
@@ -510,7 +509,7 @@ Result<EventQuery> EventQuery::Parse(std::string_view text) {
 
 bool EventQuery::Matches(const json::object& event) const { return root_ == nullptr || Eval(*root_, event); }
 
-std::string EventQuery::ToString() const { return root_ ? Print(*root_, false) : std::string(); }
+std::string EventQuery::ToString() const { return root_ ? Print(*root_) : std::string(); }
 
 bool WildcardMatch(std::string_view pattern, std::string_view text) {
   // Iterative glob with single-star backtracking: O(|p| * |t|) worst case.

@@ -128,7 +128,6 @@ Result<PostResponse> CurlPoster::Post(const PostRequest& request, const PostOpti
   SetCommonOptions(e, ca_blob, options.connect_timeout, options.total_timeout, &t.dns);
   lc::curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, OnWrite);
   lc::curl_easy_setopt(e, CURLOPT_WRITEDATA, &t);
-  if (!options.allow_dns) lc::curl_easy_setopt(e, CURLOPT_NOPROXY, "*");
 
   // The multi interface so that a cancel flag is noticed within ~200 ms.
   if (lc::curl_multi_add_handle(multi.get(), e) != CURLM_OK)

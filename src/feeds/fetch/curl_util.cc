@@ -59,10 +59,6 @@ Result<std::string> CaBlob(const std::string& ca_file) {
   return blob;
 }
 
-long ClampMs(std::chrono::milliseconds ms) {
-  return static_cast<long>(std::clamp<std::chrono::milliseconds::rep>(ms.count(), 0, 0x7fffffff));
-}
-
 std::pair<std::string, std::string> UrlHostPort(const char* url) {
   std::pair<std::string, std::string> out;
   CURLU* u = lc::curl_url();
@@ -82,12 +78,20 @@ std::pair<std::string, std::string> UrlHostPort(const char* url) {
   return out;
 }
 
+namespace {
+
+long ClampMs(std::chrono::milliseconds ms) {
+  return static_cast<long>(std::clamp<std::chrono::milliseconds::rep>(ms.count(), 0, 0x7fffffff));
+}
+
+// An IPv4 or IPv6 literal ("[::1]" too).
 bool IsIpLiteral(std::string host) {
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
   unsigned char buf[16];
   return inet_pton(AF_INET, host.c_str(), buf) == 1 || inet_pton(AF_INET6, host.c_str(), buf) == 1;
 }
 
+// CURLOPT_RESOLVER_START_FUNCTION of a DnsGuard.
 int RefuseDnsUnlessAllowed(void*, void*, void* user) {
   auto* g = static_cast<DnsGuard*>(user);
   if (g->allow_dns) return 0;
@@ -98,6 +102,8 @@ int RefuseDnsUnlessAllowed(void*, void*, void* user) {
   g->blocked_host = host.empty() ? "?" : host;
   return 1;
 }
+
+}  // namespace
 
 void SetCommonOptions(CURL* e, const std::string& ca_blob, std::chrono::milliseconds connect_timeout,
                       std::chrono::milliseconds total_timeout, DnsGuard* guard) {
@@ -113,6 +119,8 @@ void SetCommonOptions(CURL* e, const std::string& ca_blob, std::chrono::millisec
   guard->easy = e;
   lc::curl_easy_setopt(e, CURLOPT_RESOLVER_START_FUNCTION, RefuseDnsUnlessAllowed);
   lc::curl_easy_setopt(e, CURLOPT_RESOLVER_START_DATA, guard);
+  // No proxy either: its name would be looked up outside the guard.
+  if (!guard->allow_dns) lc::curl_easy_setopt(e, CURLOPT_NOPROXY, "*");
 }
 
 }  // namespace tw::feeds::curl_util

@@ -31,33 +31,24 @@ struct SlistDeleter {
 // holds no PEM certificate.
 Result<std::string> CaBlob(const std::string& ca_file);
 
-// Milliseconds as the long libcurl's *_MS options take (clamped).
-long ClampMs(std::chrono::milliseconds ms);
-
 // Host and port of an http(s) URL as libcurl parses it ("" when it does
 // not parse; the port is the scheme's default when absent).
 std::pair<std::string, std::string> UrlHostPort(const char* url);
 
-// An IPv4 or IPv6 literal ("[::1]" too).
-bool IsIpLiteral(std::string host);
-
 // The DNS guard: with allow_dns false, a name lookup is refused unless the
 // host is an IP literal or localhost, and the refused host is recorded for
-// the error message.  Install with
-//   CURLOPT_RESOLVER_START_FUNCTION = RefuseDnsUnlessAllowed,
-//   CURLOPT_RESOLVER_START_DATA = &guard  (guard.easy = the handle).
-// libcurl calls it only for names not in its cache (pinned names are).
+// the error message.  SetCommonOptions installs it (libcurl asks it only for
+// names not in its cache: pinned names are).
 struct DnsGuard {
   CURL* easy = nullptr;
   bool allow_dns = true;
   std::string blocked_host;
 };
-int RefuseDnsUnlessAllowed(void* resolver_state, void* reserved, void* guard);
 
 // The options every client of ours sets alike on `e`: the user agent,
 // TLS verification (peer and host) with `ca_blob` (CaBlob's; "" = the
 // system's) as the trusted CAs, the timeouts (0 = none) and `guard` as the
-// DNS guard (guard->easy is set to `e`).
+// DNS guard (guard->easy is set to `e`; no proxy unless guard->allow_dns).
 void SetCommonOptions(CURL* e, const std::string& ca_blob, std::chrono::milliseconds connect_timeout,
                       std::chrono::milliseconds total_timeout, DnsGuard* guard);
 

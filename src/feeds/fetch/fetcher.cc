@@ -306,7 +306,6 @@ std::string_view TrimLine(std::string_view s) {
 
 // State shared with the libcurl callbacks of one transfer.
 struct Transfer {
-  CURL* easy = nullptr;
   curl_util::DnsGuard dns;  // blocked_host: a name we refused to resolve
   size_t max_body = 0;
   std::string body;
@@ -503,7 +502,6 @@ Result<FetchResult> CurlFetcher::Fetch(const FetchRequest& request, const FetchL
   if (!easy || !multi) return Status::Internal(shown + ": cannot create a libcurl handle");
   CURL* e = easy.get();
   Transfer t;
-  t.easy = e;
   t.dns.allow_dns = limits.allow_dns;
   t.max_body = limits.max_body_bytes;
   char errbuf[CURL_ERROR_SIZE] = {0};
@@ -543,7 +541,6 @@ Result<FetchResult> CurlFetcher::Fetch(const FetchRequest& request, const FetchL
     }
     lc::curl_easy_setopt(e, CURLOPT_RESOLVE, pins.get());
   }
-  if (!limits.allow_dns) lc::curl_easy_setopt(e, CURLOPT_NOPROXY, "*");
 
   // The multi interface rather than curl_easy_perform: it lets us wake up
   // exactly when the stall deadline passes (libcurl's own low-speed check

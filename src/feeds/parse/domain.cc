@@ -79,6 +79,32 @@ std::optional<std::string> PunycodeDecode(std::string_view in) {
   return s;
 }
 
+std::string CanonicalDomain(std::string_view name) {
+  // Labels: ASCII lower-cased, dot runs collapsed, leading/trailing dots
+  // dropped, xn-- decoded (a label that decodes to nothing is kept as is).
+  std::string out;
+  out.reserve(name.size());
+  std::string label;
+  size_t pos = 0;
+  while (pos <= name.size()) {
+    const size_t dot = name.find('.', pos);
+    const std::string_view raw = name.substr(pos, dot == name.npos ? name.npos : dot - pos);
+    if (!raw.empty()) {
+      label.assign(raw);
+      for (char& c : label) {
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+      }
+      if (!out.empty()) out.push_back('.');
+      std::optional<std::string> u;
+      if (label.starts_with("xn--")) u = PunycodeDecode(std::string_view(label).substr(4));
+      out += u && !u->empty() ? *u : label;
+    }
+    if (dot == name.npos) break;
+    pos = dot + 1;
+  }
+  return out;
+}
+
 DomainResult NormalizeDomain(std::string_view e) {
   auto reject = [](std::string reason) { return DomainResult{{}, std::move(reason)}; };
   // Trim ASCII space (the line parser already removed Unicode spaces).
@@ -115,22 +141,7 @@ DomainResult NormalizeDomain(std::string_view e) {
               c == '_';
     if (!ok) return reject(std::string("character '") + c + "' not allowed in a host name");
   }
-  // Labels: collapse dot runs, drop leading/trailing dots, decode xn--.
-  std::string out;
-  size_t pos = 0;
-  while (pos <= s.size()) {
-    size_t dot = s.find('.', pos);
-    std::string_view label = s.substr(pos, dot == s.npos ? s.npos : dot - pos);
-    if (!label.empty()) {
-      if (!out.empty()) out.push_back('.');
-      std::optional<std::string> u;
-      if (label.starts_with("xn--")) u = PunycodeDecode(label.substr(4));
-      if (u && !u->empty()) out += *u;
-      else out += label;
-    }
-    if (dot == s.npos) break;
-    pos = dot + 1;
-  }
+  std::string out = CanonicalDomain(s);
   if (out.empty()) return reject("no host name");
   return DomainResult{std::move(out), {}};
 }

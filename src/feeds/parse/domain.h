@@ -31,6 +31,11 @@ struct DomainResult {
 
 DomainResult NormalizeDomain(std::string_view entry);
 
+// The canonical form of a host name NormalizeDomain gives for an accepted
+// entry, without its checks (for names seen on the wire: DNS queries and
+// answers): ASCII lower case, no empty labels, xn-- labels decoded.
+std::string CanonicalDomain(std::string_view name);
+
 // RFC 3492 decode of the part after `xn--` to UTF-8; nullopt on bad input.
 std::optional<std::string> PunycodeDecode(std::string_view ascii);
 
