@@ -18,6 +18,11 @@ std::string Join(const std::vector<std::string>& parts, std::string_view sep);
 // Quotes `s` for an error message: 'abc' (control characters escaped).
 std::string Quote(std::string_view s);
 
+// The length of the valid UTF-8 sequence at s[i] (i < s.size()) and its
+// code point in *cp; 0 when the bytes there are not one (truncated,
+// overlong, a surrogate or past U+10FFFF).
+size_t DecodeUtf8(std::string_view s, size_t i, uint32_t* cp);
+
 // 64-bit FNV-1a: a stable, fast hash for short names (not cryptographic).
 uint64_t Fnv1a64(std::string_view data);
 

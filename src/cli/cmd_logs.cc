@@ -5,8 +5,9 @@
 //
 // Every string in a log came from the network or from a feed: cells go
 // through SafeText() and JSON output through EscapeJsonForTerminal(), so no
-// record can send escape sequences to the user's terminal.  (YAML output
-// double-quotes and escapes non-printable characters itself.)
+// record can send escape sequences to the user's terminal.  YAML output
+// double-quotes and escapes control characters itself, but shows the
+// bidirectional overrides (U+202A-202E, U+2066-2069) as they are.
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -28,24 +29,6 @@ namespace {
 constexpr std::string_view kApiPrefix = "/threatwall/v1/";
 
 // ---------------------------------------------------------------- escaping
-
-// The length of the valid UTF-8 sequence at s[i] and its code point; 0
-// when the bytes there are not one.
-size_t DecodeUtf8(std::string_view s, size_t i, uint32_t* cp) {
-  auto c = static_cast<unsigned char>(s[i]);
-  size_t n = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
-  if (n == 0 || i + n > s.size()) return 0;
-  uint32_t v = n == 1 ? c : n == 2 ? (c & 0x1F) : n == 3 ? (c & 0x0F) : (c & 0x07);
-  for (size_t k = 1; k < n; ++k) {
-    auto cc = static_cast<unsigned char>(s[i + k]);
-    if ((cc & 0xC0) != 0x80) return 0;
-    v = (v << 6) | (cc & 0x3F);
-  }
-  bool overlong = (n == 2 && v < 0x80) || (n == 3 && v < 0x800) || (n == 4 && v < 0x10000);
-  if (overlong || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) return 0;
-  *cp = v;
-  return n;
-}
 
 // Code points a terminal acts on: C0 and C1 controls, DEL, and the
 // bidirectional overrides/isolates that reorder what is shown.

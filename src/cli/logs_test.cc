@@ -248,6 +248,20 @@ class LogsCliTest : public ::testing::Test {
     return {code, out.str(), err.str()};
   }
 
+  // `field` of each item `threatwall COMMAND ARGS... -o json` prints.
+  std::vector<std::string> Column(const std::string& command, const std::string& field,
+                                  std::vector<std::string> args) {
+    args.insert(args.begin(), command);
+    args.insert(args.end(), {"-o", "json"});
+    RunResult r = Cli(args);
+    EXPECT_EQ(r.code, 0) << r.err;
+    std::vector<std::string> out;
+    json::value body = json::parse(r.out);
+    for (const json::value& item : body.at("items").as_array())
+      out.push_back(std::string(item.at(field).as_string()));
+    return out;
+  }
+
   tw::testing::TempDir dir_{"logs_cli"};
   FakeClock clock_;
   std::unique_ptr<logstore::LogStore> logs_;
@@ -301,17 +315,7 @@ TEST_F(LogsCliTest, FlowsJsonIsTheStoredRecords) {
 
 TEST_F(LogsCliTest, FlowFiltersReachTheServer) {
   StartServer();
-  auto sources = [&](std::vector<std::string> args) {
-    args.insert(args.begin(), "flows");
-    args.insert(args.end(), {"-o", "json"});
-    RunResult r = Cli(args);
-    EXPECT_EQ(r.code, 0) << r.err;
-    std::vector<std::string> out;
-    json::value body = json::parse(r.out);
-    for (const json::value& item : body.at("items").as_array())
-      out.push_back(std::string(item.at("source_name").as_string()));
-    return out;
-  };
+  auto sources = [&](std::vector<std::string> args) { return Column("flows", "source_name", std::move(args)); };
   using V = std::vector<std::string>;
   EXPECT_EQ(sources({"--action", "deny"}), V{"tf-ubuntu"});
   EXPECT_EQ(sources({"--action", "allow"}), V{"db"});
@@ -402,17 +406,7 @@ TEST_F(LogsCliTest, DnsLogsTable) {
 
 TEST_F(LogsCliTest, DnsFilters) {
   StartServer();
-  auto qnames = [&](std::vector<std::string> args) {
-    args.insert(args.begin(), "dnslogs");
-    args.insert(args.end(), {"-o", "json"});
-    RunResult r = Cli(args);
-    EXPECT_EQ(r.code, 0) << r.err;
-    std::vector<std::string> out;
-    json::value body = json::parse(r.out);
-    for (const json::value& item : body.at("items").as_array())
-      out.push_back(std::string(item.at("qname").as_string()));
-    return out;
-  };
+  auto qnames = [&](std::vector<std::string> args) { return Column("dnslogs", "qname", std::move(args)); };
   using V = std::vector<std::string>;
   EXPECT_EQ(qnames({"--pod", "web"}), V{"evil.example.com"});
   EXPECT_EQ(qnames({"--namespace", "jobs"}), V{"example.org"});

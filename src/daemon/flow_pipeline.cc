@@ -70,42 +70,33 @@ Status FlowPipeline::Flush() {
 }
 
 Status FlowPipeline::StoreAndPublish() {
-  std::vector<json::object> flows, dns;
-  {
-    std::lock_guard lock(mu_);
-    flows.swap(pending_flows_);
-    dns.swap(pending_dns_);
-  }
   Status first_error;
-  auto store = [&](std::vector<json::object>& batch, bool is_flows) {
-    if (batch.empty()) return;
-    auto stored = is_flows ? store_.AppendFlows(batch) : store_.AppendDns(batch);
+  // A batch the store refuses stays pending for the next flush, oldest
+  // records first, within the cap.
+  auto store = [&](std::vector<json::object>& pending, bool is_flows) {
+    if (pending.empty()) return;
+    auto stored = is_flows ? store_.AppendFlows(pending) : store_.AppendDns(pending);
     if (!stored.ok()) {
+      if (first_error.ok()) first_error = stored.error();
       std::lock_guard lock(mu_);
       ++stats_.store_failures;
-      stats_.last_error = stored.error().message();
-      if (first_error.ok()) first_error = stored.error();
-      // Keep them for the next flush, oldest first, within the cap.
-      std::vector<json::object>& pending = is_flows ? pending_flows_ : pending_dns_;
-      std::vector<json::object> merged = std::move(batch);
-      for (json::object& r : pending) merged.push_back(std::move(r));
-      if (merged.size() > options_.max_pending_records) {
-        size_t drop = merged.size() - options_.max_pending_records;
+      if (pending.size() > options_.max_pending_records) {
+        const size_t drop = pending.size() - options_.max_pending_records;
         stats_.dropped_records += drop;
-        merged.erase(merged.begin(), merged.begin() + static_cast<std::ptrdiff_t>(drop));
+        pending.erase(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(drop));
       }
-      pending = std::move(merged);
       return;
     }
     {
       std::lock_guard lock(mu_);
-      (is_flows ? stats_.flow_records : stats_.dns_records) += batch.size();
+      (is_flows ? stats_.flow_records : stats_.dns_records) += pending.size();
     }
     const RecordsFn& fn = is_flows ? on_flows_ : on_dns_;
-    if (fn) fn(batch);
+    if (fn) fn(pending);
+    pending.clear();
   };
-  store(flows, true);
-  store(dns, false);
+  store(pending_flows_, true);
+  store(pending_dns_, false);
   if (!first_error.ok()) TW_LOG_ERROR("flow logs: storing: {} (kept for the next flush)", first_error.message());
   return first_error;
 }

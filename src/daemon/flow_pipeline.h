@@ -55,7 +55,6 @@ struct FlowPipelineStats {
   uint64_t dns_records = 0;   // stored
   uint64_t store_failures = 0;
   uint64_t dropped_records = 0;  // past max_pending_records while the store failed
-  std::string last_error;
   std::chrono::microseconds last_flush{0};
   flowlog::FlowAggregatorStats flows;
   flowlog::DnsLogStats dns;
@@ -106,13 +105,13 @@ class FlowPipeline : public flowlog::CollectorSink {
   RecordsFn on_flows_, on_dns_;
   std::function<Status()> dump_;
 
-  mutable std::mutex mu_;  // guards the builders, the pending batches and stats_
+  mutable std::mutex mu_;  // guards the builders and stats_
   flowlog::FlowAggregator flows_;
   flowlog::DnsLogBuilder dns_;
-  std::vector<boost::json::object> pending_flows_, pending_dns_;
   FlowPipelineStats stats_;
 
-  std::mutex flush_mu_;  // one flush at a time
+  std::mutex flush_mu_;  // one flush at a time; guards the pending batches
+  std::vector<boost::json::object> pending_flows_, pending_dns_;
 
   std::mutex run_mu_;
   std::condition_variable run_cv_;

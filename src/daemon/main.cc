@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <iostream>
+#include <optional>
 #include <tuple>
 #include <utility>
 
@@ -101,29 +102,26 @@ int main(int argc, char** argv) {
     }
     feeds.fetch.pinned_hosts.emplace_back(pin.substr(0, eq), pin.substr(eq + 1));
   }
+  // A positive Go duration, or nullopt after saying what is wrong with it.
+  auto positive_duration = [](const char* flag, const std::string& text) -> std::optional<std::chrono::nanoseconds> {
+    auto ns = tw::model::ParseGoDuration(text);
+    if (!ns.ok() || *ns <= 0) {
+      std::cerr << "threatwalld: " << flag << " " << text << ": "
+                << (ns.ok() ? std::string("must be positive") : ns.error().message()) << "\n";
+      return std::nullopt;
+    }
+    return std::chrono::nanoseconds(*ns);
+  };
   for (auto [flag, text, out] : {std::tuple{"--feed-retry-base", &retry_base, &feeds.retry_base},
-                                 std::tuple{"--feed-stall-timeout", &stall_timeout, &feeds.fetch.stall_timeout}}) {
-    auto ns = tw::model::ParseGoDuration(*text);
-    if (!ns.ok() || *ns <= 0) {
-      std::cerr << "threatwalld: " << flag << " " << *text << ": "
-                << (ns.ok() ? std::string("must be positive") : ns.error().message()) << "\n";
-      return 2;
-    }
-    *out = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::nanoseconds(*ns));
+                                 std::tuple{"--feed-stall-timeout", &stall_timeout, &feeds.fetch.stall_timeout},
+                                 std::tuple{"--flow-flush", &flow_flush, &options.flow_logs.flush}}) {
+    auto d = positive_duration(flag, *text);
+    if (!d) return 2;
+    *out = std::chrono::duration_cast<std::chrono::milliseconds>(*d);
   }
-  for (auto [flag, text] : {std::pair{"--flow-flush", &flow_flush}, std::pair{"--log-max-age", &log_max_age}}) {
-    auto ns = tw::model::ParseGoDuration(*text);
-    if (!ns.ok() || *ns <= 0) {
-      std::cerr << "threatwalld: " << flag << " " << *text << ": "
-                << (ns.ok() ? std::string("must be positive") : ns.error().message()) << "\n";
-      return 2;
-    }
-    if (text == &flow_flush) {
-      options.flow_logs.flush = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::nanoseconds(*ns));
-    } else {
-      options.log_store.max_age = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::nanoseconds(*ns));
-    }
-  }
+  auto max_age = positive_duration("--log-max-age", log_max_age);
+  if (!max_age) return 2;
+  options.log_store.max_age = std::chrono::duration_cast<std::chrono::seconds>(*max_age);
   if (tw::Status st = tw::daemon::ValidateFlowPipelineOptions(options.flow_logs); !st.ok()) {
     std::cerr << "threatwalld: " << st.message() << "\n";
     return 2;

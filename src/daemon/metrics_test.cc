@@ -1,5 +1,7 @@
 #include "daemon/metrics.h"
 
+#include <sstream>
+
 #include <gtest/gtest.h>
 
 namespace tw::daemon {
@@ -25,11 +27,20 @@ TEST(Metrics, OnlyRunningPartsWithTheirCounters) {
       << text;
   EXPECT_NE(text.find("threatwall_webhook_retried_total{webhook=\"ops \\\"pager\\\"\"} 2\n"), std::string::npos);
   EXPECT_EQ(text.find("threatwall_detect_"), std::string::npos) << "no detector, no detector metrics";
-  // Every sample line belongs to a family declared just before it.
-  size_t helps = 0, types = 0;
-  for (size_t pos = 0; (pos = text.find("# HELP ", pos)) != std::string::npos; ++pos) ++helps;
-  for (size_t pos = 0; (pos = text.find("# TYPE ", pos)) != std::string::npos; ++pos) ++types;
-  EXPECT_EQ(helps, types);
+  // Every sample line belongs to the family whose # TYPE line came last.
+  std::istringstream lines(text);
+  std::string line, family;
+  size_t samples = 0;
+  while (std::getline(lines, line)) {
+    if (line.rfind("# TYPE ", 0) == 0) {
+      family = line.substr(7, line.find(' ', 7) - 7);
+    } else if (!line.empty() && line[0] != '#') {
+      const std::string name = line.substr(0, line.find_first_of("{ "));
+      EXPECT_EQ(name, family) << line;
+      ++samples;
+    }
+  }
+  EXPECT_GT(samples, 10u);
 }
 
 }  // namespace

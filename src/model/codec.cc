@@ -438,47 +438,6 @@ Resolved Resolve(std::string_view in) {
   return r;
 }
 
-// ---------------------------------------------------------------------------
-// UTF-8 helpers.
-
-// Length of the valid UTF-8 sequence at s[i], or 0 if invalid.
-size_t Utf8SeqLen(std::string_view s, size_t i) {
-  unsigned char c = s[i];
-  if (c < 0x80) return 1;
-  size_t n;
-  uint32_t cp;
-  if ((c & 0xE0) == 0xC0) {
-    n = 2;
-    cp = c & 0x1F;
-  } else if ((c & 0xF0) == 0xE0) {
-    n = 3;
-    cp = c & 0x0F;
-  } else if ((c & 0xF8) == 0xF0) {
-    n = 4;
-    cp = c & 0x07;
-  } else {
-    return 0;
-  }
-  if (i + n > s.size()) return 0;
-  for (size_t k = 1; k < n; ++k) {
-    unsigned char cc = s[i + k];
-    if ((cc & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (cc & 0x3F);
-  }
-  if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-      cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-    return 0;
-  return n;
-}
-
-uint32_t DecodeRune(std::string_view s, size_t i, size_t n) {
-  unsigned char c = s[i];
-  if (n == 1) return c;
-  uint32_t cp = n == 2 ? (c & 0x1F) : n == 3 ? (c & 0x0F) : (c & 0x07);
-  for (size_t k = 1; k < n; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
-  return cp;
-}
-
 // The first byte offset that YAML does not allow in a stream (libyaml's
 // reader check: invalid UTF-8, or a control character other than tab, LF,
 // CR and NEL), or npos.  yaml-cpp 0.7 does not check this itself and can
@@ -495,12 +454,12 @@ size_t FindForbiddenChar(std::string_view s, std::string_view& reason) {
       ++i;
       continue;
     }
-    size_t n = Utf8SeqLen(s, i);
+    uint32_t cp = 0;
+    size_t n = DecodeUtf8(s, i, &cp);
     if (n == 0) {
       reason = "invalid UTF-8";
       return i;
     }
-    uint32_t cp = DecodeRune(s, i, n);
     if ((cp >= 0x80 && cp <= 0x9F && cp != 0x85) || cp == 0xFFFE || cp == 0xFFFF) {
       reason = "control characters are not allowed";
       return i;
@@ -848,13 +807,14 @@ std::vector<uint32_t> Runes(std::string_view s) {
   out.reserve(s.size());
   size_t i = 0;
   while (i < s.size()) {
-    size_t n = Utf8SeqLen(s, i);
+    uint32_t cp = 0;
+    size_t n = DecodeUtf8(s, i, &cp);
     if (n == 0) {
       out.push_back(0xFFFD);
       ++i;
       continue;
     }
-    out.push_back(DecodeRune(s, i, n));
+    out.push_back(cp);
     i += n;
   }
   return out;
@@ -969,13 +929,11 @@ ScalarAnalysis Analyze(std::string_view s) {
     uint32_t c = static_cast<unsigned char>(s[i]);
     size_t n = 1;
     if (c >= 0x80) {
-      n = Utf8SeqLen(s, i);
+      n = DecodeUtf8(s, i, &c);
       if (n == 0) {
         a.force_double = true;
         special = true;
         n = 1;
-      } else {
-        c = DecodeRune(s, i, n);
       }
     }
     bool followed_by_ws = IsBlankOrEnd(s, i + n);
@@ -1241,10 +1199,13 @@ class YamlWriter {
     bool spaces = false;
     size_t i = 0;
     while (i < s.size()) {
-      size_t n = Utf8SeqLen(s, i);
+      uint32_t c = 0;
+      size_t n = DecodeUtf8(s, i, &c);
       bool invalid = n == 0;
-      if (invalid) n = 1;
-      uint32_t c = invalid ? static_cast<unsigned char>(s[i]) : DecodeRune(s, i, n);
+      if (invalid) {
+        n = 1;
+        c = static_cast<unsigned char>(s[i]);
+      }
       if (invalid || !IsPrintable(c) || c == 0xFEFF || IsBreak(c) || c == '"' || c == '\\') {
         Put('\\');
         switch (c) {
@@ -1363,7 +1324,8 @@ void AppendJsonString(std::string& out, std::string_view s) {
       run = i;
       continue;
     }
-    size_t n = Utf8SeqLen(s, i);
+    uint32_t cp = 0;
+    size_t n = DecodeUtf8(s, i, &cp);
     if (n == 0) {
       flush(i);
       out += "\\ufffd";
@@ -1371,7 +1333,6 @@ void AppendJsonString(std::string& out, std::string_view s) {
       run = i;
       continue;
     }
-    uint32_t cp = DecodeRune(s, i, n);
     if (cp == 0x2028 || cp == 0x2029) {
       flush(i);
       out += cp == 0x2028 ? "\\u2028" : "\\u2029";

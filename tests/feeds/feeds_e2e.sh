@@ -202,7 +202,8 @@ metric() {
   curl -sS -H "Authorization: Bearer $(cat "$THREATWALL_DATA_DIR/admin.token")" "$(cat "$THREATWALL_DATA_DIR/address")/metrics" |
     awk -v m="$1" '$1 == m {print $2}'
 }
-check "1M feed: in the detector's index" sh -c "for i in \$(seq 100); do [ \"\$(curl -sS -H 'Authorization: Bearer $(cat "$THREATWALL_DATA_DIR/admin.token")' $(cat "$THREATWALL_DATA_DIR/address")/metrics | awk '\$1 == \"threatwall_detect_ip_prefixes\" {print \$2}')\" = 1000000 ] && exit 0; sleep 0.1; done; exit 1"
+index_holds_1m() { [ "$(metric threatwall_detect_ip_prefixes)" = 1000000 ]; }
+check "1M feed: in the detector's index" wait_for 10 index_holds_1m
 INDEX_MIB=$(( $(metric threatwall_detect_index_bytes) / 1048576 ))
 PEAK_KB=$(rss_kb "$DAEMON_PID" VmHWM)
 NOW_KB=$(rss_kb "$DAEMON_PID" VmRSS)

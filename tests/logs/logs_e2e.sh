@@ -63,7 +63,6 @@ start_daemon() {
     --feed-offline --feed-host "$LAB_FEED_HOST" --feed-host "$LAB_DOMAIN_FEED_HOST" --feed-ca-file "$LAB_CA" \
     --pod-dns "$LAB_DNS" --flow-flush 1s --log-level info >>"$DIR/data/daemon.log" 2>&1 &
   DAEMON=$!
-  rm -f "$DIR/data/address.seen"
   for _ in $(seq 100); do [ -s "$DIR/data/address" ] && break; sleep 0.1; done
   [ -s "$DIR/data/address" ] || fail "threatwalld did not start"
   export THREATWALL_SERVER; THREATWALL_SERVER=$(cat "$DIR/data/address")
@@ -243,10 +242,11 @@ missing=$(comm -23 "$DIR/before" "$DIR/after" | wc -l)
 
 echo "== 7. malformed DNS packets are counted and dropped"
 metric() { curl -sS -H "Authorization: Bearer $THREATWALL_TOKEN" "$THREATWALL_SERVER/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
-wait_for 10 "metrics" sh -c "curl -sS -H 'Authorization: Bearer $THREATWALL_TOKEN' $THREATWALL_SERVER/metrics | grep -q threatwall_dns_malformed_total"
+metric_above() { [ "$(metric "$1")" -gt "$2" ]; }  # metric_above NAME N: NAME is reported and > N
+wait_for 10 "metrics" metric_above threatwall_dns_malformed_total -1
 before=$(metric threatwall_dns_malformed_total)
 pod bash -c 'printf "\x12\x34garbage-not-dns" >/dev/udp/198.51.100.53/53' || true
-wait_for 10 "the malformed counter" sh -c "[ \"\$(curl -sS -H 'Authorization: Bearer $THREATWALL_TOKEN' $THREATWALL_SERVER/metrics | awk '\$1 == \"threatwall_dns_malformed_total\" {print \$2}')\" -gt $before ]"
+wait_for 10 "the malformed counter" metric_above threatwall_dns_malformed_total "$before"
 pod getent hosts 0daydreams.net >/dev/null || fail "DNS broken after a malformed packet"
 kill -0 "$DAEMON" || fail "the daemon died"
 echo "PASS: flow logs, DNS logs, events, retro-hunt, webhook, restart"
