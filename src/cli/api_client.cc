@@ -102,6 +102,13 @@ std::string EscapeQuery(std::string_view s) {
   return out;
 }
 
+std::string PathWithQuery(std::string path, const std::vector<std::pair<std::string, std::string>>& query) {
+  for (size_t i = 0; i < query.size(); ++i) {
+    path += (i == 0 ? "?" : "&") + query[i].first + "=" + EscapeQuery(query[i].second);
+  }
+  return path;
+}
+
 HttpRequest ApiClient::MakeRequest(std::string_view method, const std::string& path, const std::string& body,
                                    std::string_view content_type, std::string_view accept) const {
   HttpRequest req;

@@ -11,6 +11,8 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "base/result.h"
 #include "cli/http_client.h"
@@ -44,6 +46,9 @@ std::string ResourcePath(const model::KindInfo& kind, std::string_view ns, std::
 
 // Percent-encodes a query parameter value.
 std::string EscapeQuery(std::string_view s);
+
+// `path` + "?k=v&..." with the values percent-encoded ("" query: `path`).
+std::string PathWithQuery(std::string path, const std::vector<std::pair<std::string, std::string>>& query);
 
 class ApiClient {
  public:

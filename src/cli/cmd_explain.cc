@@ -57,11 +57,7 @@ Result<std::string> ExplainRequestPath(const ParsedArgs& args) {
     TW_ASSIGN_OR_RETURN(std::string v, NumberFlag(args, n.flag, n.lo, n.hi));
     query.emplace_back(std::string(n.param), v);
   }
-  std::string path(kExplainPath);
-  for (size_t i = 0; i < query.size(); ++i) {
-    path += (i == 0 ? "?" : "&") + query[i].first + "=" + EscapeQuery(query[i].second);
-  }
-  return path;
+  return PathWithQuery(std::string(kExplainPath), query);
 }
 
 int RunExplain(Context& ctx) {

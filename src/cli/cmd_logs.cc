@@ -367,14 +367,6 @@ std::string PodParam(const std::string& pod, const std::string& ns) {
   return pod.find('/') != std::string::npos ? pod : ns + "/" + pod;
 }
 
-std::string PathWithQuery(std::string_view route, const std::vector<std::pair<std::string, std::string>>& query) {
-  std::string path = std::string(kApiPrefix) + std::string(route);
-  for (size_t i = 0; i < query.size(); ++i) {
-    path += (i == 0 ? "?" : "&") + query[i].first + "=" + EscapeQuery(query[i].second);
-  }
-  return path;
-}
-
 }  // namespace
 
 Result<std::string> LogsRequestPath(std::string_view command, const ParsedArgs& args) {
@@ -409,7 +401,7 @@ Result<std::string> LogsRequestPath(std::string_view command, const ParsedArgs& 
     if (!args.Has("all")) query.emplace_back("dismissed", "false");
   }
   copy({{"limit", "limit"}});
-  return PathWithQuery(route, query);
+  return PathWithQuery(std::string(kApiPrefix) + route, query);
 }
 
 namespace {
